@@ -229,7 +229,7 @@ void config_free(struct cg_config *config);
 void config_errors_clear(struct cg_errors *errors);
 
 /* Formatting helpers: write into buf (at least CG_CIDR_STRLEN bytes). */
-#define CG_CIDR_STRLEN 19
+#define CG_CIDR_STRLEN 20
 const char *cg_cidr_format(const struct cg_cidr *cidr, char *buf);
 bool cg_cidr_contains(const struct cg_cidr *cidr, struct in_addr address);
 bool cg_cidr_overlaps(const struct cg_cidr *a, const struct cg_cidr *b);
