@@ -5,10 +5,6 @@ ROUTES_SRCS := routes/netlink.c routes/kernel.c routes/plan.c routes/sync.c \
 	routes/pin.c routes/kernel_target.c
 $(eval $(call static_lib,routes,$(ROUTES_SRCS)))
 
-DAEMON_SRCS += gateway/route_component.c gateway/health.c
-DAEMON_LIBS += routes
-CLI_SRCS    += gateway/doctor.c gateway/cleanup.c
-CLI_LIBS    += routes
 
 # A small tool that drives the library directly, for tests and debugging.
 $(BUILD)/tests/routes_tool: $(call objs,tests/routes/routes_tool.c) \
@@ -17,11 +13,6 @@ $(BUILD)/tests/routes_tool: $(call objs,tests/routes/routes_tool.c) \
 	$(CC) -o $@ $^ $(PKG_LIBS)
 BINARIES += $(BUILD)/tests/routes_tool
 
-$(eval $(call unit_test,test_routes_plan,tests/unit/test_routes_plan.c,routes cgconfig))
-$(eval $(call unit_test,test_routes_health,tests/unit/test_routes_health.c gateway/health.c,cgcore))
-
-NET_TESTS += tests/routes/test_routes_lib.sh
-BENCH_SCRIPTS += tests/bench/route_failover.sh
 
 INSTALL_RULES += install-routes
 install-routes:
