@@ -171,7 +171,7 @@ static int decode_service_ports(json_t *spec, struct k8s_service *out,
 				char *error, size_t size)
 {
 	json_t *ports = json_object_get(spec, "ports");
-	json_t *port;
+	json_t *port, *target;
 	size_t i;
 
 	if (!ports || json_is_null(ports))
@@ -200,6 +200,11 @@ static int decode_service_ports(json_t *spec, struct k8s_service *out,
 			return decode_error(error, size,
 					    "spec.ports[%zu].port: not a port number",
 					    i);
+		target = json_object_get(port, "targetPort");
+		entry->target_port_name = strdup(json_is_string(target) ?
+						 json_string_value(target) : "");
+		if (!entry->target_port_name)
+			return decode_error(error, size, "out of memory");
 	}
 	return 0;
 }
@@ -258,8 +263,10 @@ int k8s_service_decode(json_t *object, struct k8s_service *out,
 
 void k8s_service_clear(struct k8s_service *service)
 {
-	for (size_t i = 0; i < service->port_count; i++)
+	for (size_t i = 0; i < service->port_count; i++) {
 		free(service->ports[i].name);
+		free(service->ports[i].target_port_name);
+	}
 	free(service->ports);
 	free(service->namespace);
 	free(service->name);

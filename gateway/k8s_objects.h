@@ -28,6 +28,7 @@ struct k8s_service_port {
 	char *name;			/* "" when the port is unnamed */
 	uint8_t protocol;		/* IPPROTO_TCP, _UDP or _SCTP */
 	uint16_t port;			/* the ClusterIP's port */
+	char *target_port_name;		/* targetPort when a name, else "" */
 };
 
 struct k8s_service {

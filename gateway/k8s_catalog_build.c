@@ -1,0 +1,370 @@
+/*
+ * From the catalog to desired state: Services x EndpointSlices ->
+ * struct nat_services (kube-proxy's endpoint semantics), Nodes -> struct
+ * cg_node_info list.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/k8s_catalog.h"
+#include "gateway/k8s_catalog_private.h"
+#include "gateway/k8s_objects.h"
+#include "gateway/k8s_store.h"
+#include "gateway/log.h"
+
+/* The slices of one Service, keyed by "namespace/service-name". */
+struct slice_group {
+	const struct k8s_slice **slices;
+	size_t count, capacity;
+};
+
+static void free_group(void *value)
+{
+	struct slice_group *group = value;
+
+	free(group->slices);
+	free(group);
+}
+
+struct group_build {
+	struct k8s_store *groups;
+	int error;
+};
+
+static void group_slice(const char *key, void *value, void *data)
+{
+	const struct k8s_slice *slice = value;
+	struct group_build *build = data;
+	char service_key[K8S_NAME_MAX];
+	struct slice_group *group;
+
+	(void)key;
+	if (!slice->service_name || !slice->ipv4 || build->error)
+		return;
+	snprintf(service_key, sizeof(service_key), "%s/%s", slice->namespace,
+		 slice->service_name);
+	group = k8s_store_get(build->groups, service_key);
+	if (!group) {
+		group = calloc(1, sizeof(*group));
+		if (!group || k8s_store_put(build->groups, service_key, group)) {
+			build->error = -ENOMEM;
+			return;
+		}
+	}
+	if (group->count == group->capacity) {
+		size_t capacity = group->capacity ? group->capacity * 2 : 2;
+		const struct k8s_slice **slices =
+			realloc(group->slices, capacity * sizeof(*slices));
+
+		if (!slices) {
+			build->error = -ENOMEM;
+			return;
+		}
+		group->slices = slices;
+		group->capacity = capacity;
+	}
+	group->slices[group->count++] = slice;
+}
+
+static int compare_endpoints(const void *a, const void *b)
+{
+	const struct nat_endpoint *x = a, *y = b;
+	uint32_t xa = ntohl(x->address.s_addr), ya = ntohl(y->address.s_addr);
+
+	if (xa != ya)
+		return xa < ya ? -1 : 1;
+	return (int)x->port - (int)y->port;
+}
+
+static const struct k8s_slice_port *
+slice_port_named(const struct k8s_slice *slice, const char *name,
+		 uint8_t protocol)
+{
+	for (size_t i = 0; i < slice->port_count; i++)
+		if (slice->ports[i].protocol == protocol &&
+		    strcmp(slice->ports[i].name, name) == 0)
+			return &slice->ports[i];
+	return NULL;
+}
+
+/*
+ * The slice port serving service_port. The EndpointSlice controller names
+ * slice ports after the Service port, so that is matched first; slices
+ * written by other controllers may name them after a named targetPort
+ * instead, which is matched second.
+ */
+static const struct k8s_slice_port *
+slice_port_for(const struct k8s_slice *slice,
+	       const struct k8s_service_port *service_port)
+{
+	const struct k8s_slice_port *port =
+		slice_port_named(slice, service_port->name,
+				 service_port->protocol);
+
+	if (!port && *service_port->target_port_name)
+		port = slice_port_named(slice, service_port->target_port_name,
+					service_port->protocol);
+	return port;
+}
+
+/*
+ * Endpoints of one Service port: ready ones, else serving+terminating ones
+ * (kube-proxy's fallback so a rollout never blackholes). Sorted, no
+ * duplicates (an endpoint can sit in two slices while they are updated).
+ */
+static int select_endpoints(const struct slice_group *group,
+			    const struct k8s_service_port *service_port,
+			    struct nat_service_port *out)
+{
+	size_t total = 0, ready = 0, count = 0;
+	bool use_ready;
+
+	for (size_t s = 0; group && s < group->count; s++) {
+		const struct k8s_slice *slice = group->slices[s];
+
+		if (!slice_port_for(slice, service_port))
+			continue;
+		total += slice->endpoint_count;
+		for (size_t e = 0; e < slice->endpoint_count; e++)
+			ready += slice->endpoints[e].ready;
+	}
+	if (!total)
+		return 0;
+	use_ready = ready > 0;
+	out->endpoints = calloc(total, sizeof(*out->endpoints));
+	if (!out->endpoints)
+		return -ENOMEM;
+	for (size_t s = 0; s < group->count; s++) {
+		const struct k8s_slice *slice = group->slices[s];
+		const struct k8s_slice_port *port =
+			slice_port_for(slice, service_port);
+
+		for (size_t e = 0; port && e < slice->endpoint_count; e++) {
+			const struct k8s_slice_endpoint *endpoint =
+				&slice->endpoints[e];
+			bool chosen = use_ready ? endpoint->ready :
+				endpoint->serving && endpoint->terminating;
+
+			if (!chosen)
+				continue;
+			out->endpoints[count].address = endpoint->address;
+			out->endpoints[count].port = port->port;
+			count++;
+		}
+	}
+	qsort(out->endpoints, count, sizeof(*out->endpoints),
+	      compare_endpoints);
+	out->endpoint_count = 0;
+	for (size_t i = 0; i < count; i++)
+		if (!out->endpoint_count ||
+		    compare_endpoints(&out->endpoints[i],
+				      &out->endpoints[out->endpoint_count - 1]))
+			out->endpoints[out->endpoint_count++] =
+				out->endpoints[i];
+	return 0;
+}
+
+struct service_build {
+	struct k8s_store *groups;
+	struct nat_services *out;
+	size_t capacity;
+	int error;
+};
+
+static const char *protocol_label(uint8_t protocol)
+{
+	switch (protocol) {
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_SCTP: return "sctp";
+	default: return "tcp";
+	}
+}
+
+static int add_service_port(struct service_build *build,
+			    const struct k8s_service *service,
+			    const struct k8s_service_port *service_port,
+			    const struct slice_group *group)
+{
+	struct nat_services *out = build->out;
+	struct nat_service_port *port;
+	char name[K8S_NAME_MAX + 16];
+
+	if (out->count == build->capacity) {
+		size_t capacity = build->capacity ? build->capacity * 2 : 64;
+		struct nat_service_port *ports =
+			realloc(out->ports, capacity * sizeof(*ports));
+
+		if (!ports)
+			return -ENOMEM;
+		out->ports = ports;
+		build->capacity = capacity;
+	}
+	port = &out->ports[out->count];
+	memset(port, 0, sizeof(*port));
+	snprintf(name, sizeof(name), "%s/%s:%u/%s", service->namespace,
+		 service->name, service_port->port,
+		 protocol_label(service_port->protocol));
+	port->name = strdup(name);
+	if (!port->name)
+		return -ENOMEM;
+	out->count++;
+	port->cluster_ip = service->cluster_ip;
+	port->protocol = service_port->protocol;
+	port->port = service_port->port;
+	port->affinity_client_ip = service->affinity_client_ip;
+	port->affinity_timeout_s = service->affinity_timeout_s;
+	return select_endpoints(group, service_port, port);
+}
+
+static void build_service(const char *key, void *value, void *data)
+{
+	const struct k8s_service *service = value;
+	struct service_build *build = data;
+	const struct slice_group *group;
+
+	if (!service->has_cluster_ip || build->error)
+		return;
+	group = k8s_store_get(build->groups, key);
+	for (size_t i = 0; i < service->port_count && !build->error; i++)
+		build->error = add_service_port(build, service,
+						&service->ports[i], group);
+}
+
+static int compare_ports(const void *a, const void *b)
+{
+	const struct nat_service_port *x = a, *y = b;
+	uint32_t xa = ntohl(x->cluster_ip.s_addr), ya = ntohl(y->cluster_ip.s_addr);
+
+	if (xa != ya)
+		return xa < ya ? -1 : 1;
+	if (x->protocol != y->protocol)
+		return (int)x->protocol - (int)y->protocol;
+	if (x->port != y->port)
+		return (int)x->port - (int)y->port;
+	return strcmp(x->name, y->name);
+}
+
+/* Two Services claiming one ClusterIP . proto . port: keep the first. */
+static void drop_duplicates(struct nat_services *out)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < out->count; i++) {
+		struct nat_service_port *port = &out->ports[i];
+
+		if (kept) {
+			struct nat_service_port *last = &out->ports[kept - 1];
+
+			if (last->cluster_ip.s_addr == port->cluster_ip.s_addr &&
+			    last->protocol == port->protocol &&
+			    last->port == port->port) {
+				log_warn("kubernetes: %s uses the same ClusterIP and port as %s; ignoring it",
+					 port->name, last->name);
+				free(port->name);
+				free(port->endpoints);
+				continue;
+			}
+		}
+		out->ports[kept++] = *port;
+	}
+	out->count = kept;
+}
+
+int k8s_catalog_build_services(const struct k8s_catalog *catalog,
+			       struct nat_services *out)
+{
+	struct group_build groups = { 0 };
+	struct service_build build = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	groups.groups = k8s_store_create(free_group);
+	if (!groups.groups)
+		return -ENOMEM;
+	k8s_store_foreach(k8s_catalog_store(catalog, K8S_SLICES), group_slice,
+			  &groups);
+	build.groups = groups.groups;
+	build.out = out;
+	build.error = groups.error;
+	if (!build.error)
+		k8s_store_foreach(k8s_catalog_store(catalog, K8S_SERVICES),
+				  build_service, &build);
+	k8s_store_destroy(groups.groups);
+	if (build.error) {
+		k8s_nat_services_free(out);
+		return build.error;
+	}
+	qsort(out->ports, out->count, sizeof(*out->ports), compare_ports);
+	drop_duplicates(out);
+	return 0;
+}
+
+void k8s_nat_services_free(struct nat_services *services)
+{
+	for (size_t i = 0; i < services->count; i++) {
+		free(services->ports[i].name);
+		free(services->ports[i].endpoints);
+	}
+	free(services->ports);
+	memset(services, 0, sizeof(*services));
+}
+
+struct node_build {
+	struct cg_node_info *nodes;
+	size_t count;
+	int error;
+};
+
+static void copy_node(const char *key, void *value, void *data)
+{
+	const struct cg_node_info *node = value;
+	struct node_build *build = data;
+	struct cg_node_info *copy = &build->nodes[build->count];
+
+	(void)key;
+	if (build->error)
+		return;
+	*copy = *node;
+	copy->name = strdup(node->name);
+	if (!copy->name) {
+		build->error = -ENOMEM;
+		return;
+	}
+	build->count++;
+}
+
+static int compare_nodes(const void *a, const void *b)
+{
+	const struct cg_node_info *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+int k8s_catalog_build_nodes(const struct k8s_catalog *catalog,
+			    struct cg_node_info **nodes, size_t *count)
+{
+	const struct k8s_store *store = k8s_catalog_store(catalog, K8S_NODES);
+	struct node_build build = { 0 };
+
+	build.nodes = calloc(k8s_store_count(store) + 1, sizeof(*build.nodes));
+	if (!build.nodes)
+		return -ENOMEM;
+	k8s_store_foreach(store, copy_node, &build);
+	if (build.error) {
+		k8s_node_list_free(build.nodes, build.count);
+		return build.error;
+	}
+	qsort(build.nodes, build.count, sizeof(*build.nodes), compare_nodes);
+	*nodes = build.nodes;
+	*count = build.count;
+	return 0;
+}
+
+void k8s_node_list_free(struct cg_node_info *nodes, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(nodes[i].name);
+	free(nodes);
+}
