@@ -58,13 +58,18 @@ $(BUILD)/asan/tests/$(1): $(call asan_objs,$(2)) $(foreach l,$(3),$(BUILD)/asan/
 UNIT_TESTS += $(BUILD)/tests/$(1) $(BUILD)/asan/tests/$(1)
 endef
 
+# V=1 shows full command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS_$(firstword $(subst /, ,$<))) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS_$(firstword $(subst /, ,$<))) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS_$(firstword $(subst /, ,$<))) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC san  $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS_$(firstword $(subst /, ,$<))) -MMD -MP -c $< -o $@
 
 include $(wildcard nat/module.mk routes/module.mk charon-plugin/module.mk etc/module.mk packer/module.mk tests/module.mk)
 include gateway/module.mk

@@ -38,4 +38,9 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CONFIG_SRCS)
 fuzz: deps $(BUILD)/fuzz/fuzz_config
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) \
-		-dict=tests/fuzz/config.dict $(BUILD)/fuzz/corpus tests/fuzz/corpus
+		-dict=tests/fuzz/config.dict \
+		-artifact_prefix=tests/fuzz/corpus/found- \
+		$(BUILD)/fuzz/corpus tests/fuzz/corpus
+	@echo "fuzz: no crash in $(FUZZ_SECONDS) s; any crashing input would be in tests/fuzz/corpus/found-*"
+
+$(eval $(call unit_test,fuzz_replay,tests/fuzz/replay.c,cgconfig))
