@@ -1,11 +1,14 @@
 /*
  * The components clustergated runs, in start order. Each lives in its own
- * file; add a line here to add one.
+ * file; declare it and add a line here to add one.
  */
 #include <stddef.h>
 
 #include "gateway/components.h"
 
+extern const struct component_ops metrics_component;
+
 const struct component_ops *const components[] = {
+	&metrics_component,
 	NULL,
 };

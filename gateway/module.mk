@@ -9,7 +9,7 @@ $(eval $(call static_lib,cgconfig,$(CONFIG_SRCS)))
 $(eval $(call static_lib,cgcore,$(CORE_SRCS)))
 
 DAEMON_SRCS += gateway/clustergated.c gateway/daemon.c gateway/components.c \
-	gateway/control_server.c
+	gateway/control_server.c gateway/metrics.c
 CLI_SRCS    += gateway/cli.c gateway/cli_status.c
 
 $(BUILD)/bin/clustergated: $(call objs,$(DAEMON_SRCS)) \

@@ -15,7 +15,7 @@ c = json.load(open("etc/clustergate.json"))
 c["auth"]["psk_file"] = tmp + "/psk"
 c["control"]["socket"] = tmp + "/run/cg.sock"
 del c["cluster"]["api"]
-del c["metrics"]
+c["metrics"]["listen"] = "127.0.0.1:9469"
 c["services"]["static"] = [{"name": "nginx", "cluster_ip": "10.0.58.158",
                             "ports": [{"port": 80}], "endpoints": ["10.0.0.13"]}]
 json.dump(c, open(tmp + "/clustergate.json", "w"), indent=1)
@@ -38,6 +38,12 @@ check "status --json reports the running config" \
 	test "$(echo "$status" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["config"]["service_cidr"], d["config"]["vpc_address"], d["config"]["static_services"])')" = "10.0.56.0/21 10.0.16.5 1"
 check "status finds the socket from the config file" \
 	sh -c "$BIN/clustergate status -c '$CONF' | grep -q '^  service_cidr: 10.0.56.0/21$'"
+
+metrics=$(ip netns exec "$NS" curl -sf http://127.0.0.1:9469/metrics)
+check "metrics endpoint serves status gauges" sh -c \
+	"echo '$metrics' | grep -qx 'clustergate_config_static_services 1'"
+check "metrics answers 404 elsewhere" test \
+	"$(ip netns exec "$NS" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9469/other)" = 404
 
 # A good change is picked up on SIGHUP.
 sed -i 's#"10.0.16.5"#"10.0.16.6"#' "$CONF"
