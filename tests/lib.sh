@@ -10,19 +10,24 @@
 # - pass MSG / fail MSG / check DESC CMD...: assertions.
 set -u
 CG_PREFIX="cg$(printf '%x' $$)$(tr -dc a-z </dev/urandom 2>/dev/null | head -c 3)"
-CG_NAMESPACES=""
-CG_PIDS=""
 CG_EXIT_CMDS=""
 CG_FAILURES=0
 CG_TMP=$(mktemp -d /tmp/cgtest.XXXXXX)
 
+# PIDs and namespaces are recorded in files, so helpers called in a
+# subshell ($(cg_ns x)) still register what they create.
 cg_cleanup() {
 	set +e
 	eval "$CG_EXIT_CMDS"
-	for pid in $CG_PIDS; do kill "$pid" 2>/dev/null; done
+	_pids=$(cat "$CG_TMP/pids" 2>/dev/null)
+	for pid in $_pids; do kill "$pid" 2>/dev/null; done
 	sleep 0.2
-	for pid in $CG_PIDS; do kill -9 "$pid" 2>/dev/null; done
-	for ns in $CG_NAMESPACES; do ip netns del "$ns" 2>/dev/null; done
+	for pid in $_pids; do kill -9 "$pid" 2>/dev/null; done
+	# Every namespace of this run carries the per-run prefix.
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$CG_PREFIX"); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
 	rm -rf "$CG_TMP"
 }
 trap 'cg_cleanup' EXIT
@@ -31,12 +36,11 @@ trap 'exit 130' INT TERM
 cg_ns() {
 	_ns="${CG_PREFIX}$1"
 	ip netns add "$_ns" || return 1
-	CG_NAMESPACES="$_ns $CG_NAMESPACES"
 	ip -n "$_ns" link set lo up
 	echo "$_ns"
 }
 
-cg_track_pid() { CG_PIDS="$1 $CG_PIDS"; }
+cg_track_pid() { echo "$1" >> "$CG_TMP/pids"; }
 cg_on_exit() { CG_EXIT_CMDS="$1; $CG_EXIT_CMDS"; }
 
 cg_bg() {
