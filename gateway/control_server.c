@@ -199,6 +199,7 @@ struct control_server *control_server_create(struct loop *loop,
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
 	struct control_server *server;
+	struct stat st;
 	mode_t old_mask;
 	int rc;
 
@@ -222,6 +223,12 @@ struct control_server *control_server_create(struct loop *loop,
 	server->handler = handler;
 	server->data = data;
 	make_parent_dir(path);
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		*error = "the control socket path exists and is not a socket";
+		free(server->path);
+		free(server);
+		return NULL;
+	}
 	unlink(path);
 	server->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			    0);
