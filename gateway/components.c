@@ -7,8 +7,12 @@
 #include "gateway/components.h"
 
 extern const struct component_ops metrics_component;
+extern const struct component_ops route_component;
+extern const struct component_ops tunnel_component;
 
 const struct component_ops *const components[] = {
 	&metrics_component,
+	&route_component,
+	&tunnel_component,
 	NULL,
 };

@@ -5,6 +5,9 @@ ROUTES_SRCS := routes/netlink.c routes/kernel.c routes/plan.c routes/sync.c \
 	routes/pin.c routes/kernel_target.c
 $(eval $(call static_lib,routes,$(ROUTES_SRCS)))
 
+DAEMON_SRCS += gateway/route_component.c gateway/health.c
+DAEMON_LIBS += routes
+
 
 # A small tool that drives the library directly, for tests and debugging.
 $(BUILD)/tests/routes_tool: $(call objs,tests/routes/routes_tool.c) \
@@ -19,3 +22,6 @@ install-routes:
 	install -D -m 0644 etc/iproute2/rt_protos.d/clustergate.conf \
 		$(DESTDIR)/etc/iproute2/rt_protos.d/clustergate.conf
 .PHONY: install-routes
+
+$(eval $(call unit_test,test_routes_plan,tests/unit/test_routes_plan.c,routes cgconfig))
+NET_TESTS += tests/routes/test_routes_lib.sh

@@ -61,7 +61,7 @@ static int cmd_sync(struct routes *r, int argc, char **argv)
 		}
 	}
 	err = routes_sync(r, &desired, &res, &error);
-	printf("nexthops +%u -%u, groups +%u ~%u -%u, routes ~%u -%u\n",
+	printf("nexthops +%u -%u, groups +%u ~%u -%u, routes ~%u -%u, rules -0\n",
 	       res.nexthops_added, res.nexthops_deleted, res.groups_added,
 	       res.groups_replaced, res.groups_deleted, res.routes_replaced,
 	       res.routes_deleted);
