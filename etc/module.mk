@@ -1,37 +1,29 @@
-# etc/: `make install` layout for the binaries, the charon plugin and the
-# files under etc/. Install with DESTDIR=/some/root to stage an image.
+# etc/: `make install` rules for the binaries, the example config, the
+# sysctl snippet and the systemd units. Install with DESTDIR=/some/root to
+# stage an image. The full layout (tests/install/test_install.sh checks it):
 #
-#   $(PREFIX)/sbin/clustergated                    0755
-#   $(PREFIX)/bin/clustergate                      0755
-#   /usr/lib/ipsec/plugins/libstrongswan-clustergate.so  0644 (charon looks
-#       only there, whatever PREFIX is)
-#   /etc/strongswan.d/charon/clustergate.conf      0644
-#   /etc/iproute2/rt_protos.d/clustergate.conf     0644
-#   /etc/clustergate/                              0750 (the real config
-#       holds or points at secrets)
-#   /etc/clustergate/clustergate.json.example      0644
-#   /etc/sysctl.d/60-clustergate.conf              0644
-#   /lib/systemd/system/clustergated.{service,path} 0644
+#   $(PREFIX)/sbin/clustergated                        0755  here
+#   $(PREFIX)/bin/clustergate                          0755  here
+#   /etc/clustergate/                                  0750  here (the real
+#       config points at secrets)
+#   /etc/clustergate/clustergate.json.example          0644  here
+#   /etc/sysctl.d/60-clustergate.conf                  0644  here
+#   /lib/systemd/system/clustergated.{service,path}    0644  here
+#   /usr/lib/ipsec/plugins/libstrongswan-clustergate.so 0644 charon-plugin/
+#       (charon looks only there, whatever PREFIX is)
+#   /etc/strongswan.d/charon/clustergate.conf          0644  charon-plugin/
+#   /etc/iproute2/rt_protos.d/clustergate.conf         0644  routes/
 #
 # The units name /usr/sbin; a different PREFIX is substituted at install.
 
-CG_PLUGIN_SO  := $(BUILD)/charon-plugin/libstrongswan-clustergate.so
-CG_UNITS      := etc/systemd/clustergated.service etc/systemd/clustergated.path
-CG_ETC_FILES  := etc/clustergate.json etc/strongswan.d/charon/clustergate.conf \
-	etc/iproute2/rt_protos.d/clustergate.conf etc/sysctl.d/60-clustergate.conf
-CG_UNITDIR    := /lib/systemd/system
-CG_PLUGINDIR  := /usr/lib/ipsec/plugins
+CG_UNITS   := etc/systemd/clustergated.service etc/systemd/clustergated.path
+CG_UNITDIR := /lib/systemd/system
 
-.PHONY: install-clustergate
-install-clustergate: $(BUILD)/bin/clustergated $(BUILD)/bin/clustergate \
-		$(CG_PLUGIN_SO) $(CG_UNITS) $(CG_ETC_FILES)
+.PHONY: install-etc
+install-etc: $(BUILD)/bin/clustergated $(BUILD)/bin/clustergate \
+		$(CG_UNITS) etc/clustergate.json etc/sysctl.d/60-clustergate.conf
 	install -D -m 0755 $(BUILD)/bin/clustergated $(DESTDIR)$(PREFIX)/sbin/clustergated
 	install -D -m 0755 $(BUILD)/bin/clustergate $(DESTDIR)$(PREFIX)/bin/clustergate
-	install -D -m 0644 $(CG_PLUGIN_SO) $(DESTDIR)$(CG_PLUGINDIR)/libstrongswan-clustergate.so
-	install -D -m 0644 etc/strongswan.d/charon/clustergate.conf \
-		$(DESTDIR)/etc/strongswan.d/charon/clustergate.conf
-	install -D -m 0644 etc/iproute2/rt_protos.d/clustergate.conf \
-		$(DESTDIR)/etc/iproute2/rt_protos.d/clustergate.conf
 	install -d -m 0750 $(DESTDIR)/etc/clustergate
 	install -m 0644 etc/clustergate.json $(DESTDIR)/etc/clustergate/clustergate.json.example
 	install -D -m 0644 etc/sysctl.d/60-clustergate.conf \
@@ -42,4 +34,4 @@ install-clustergate: $(BUILD)/bin/clustergated $(BUILD)/bin/clustergate \
 		chmod 0644 $(DESTDIR)$(CG_UNITDIR)/$${unit##*/} || exit 1; \
 	done
 
-INSTALL_RULES += install-clustergate
+INSTALL_RULES += install-etc

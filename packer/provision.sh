@@ -7,6 +7,7 @@
 # Environment:
 #   MAKE_JOBS=N          parallel make jobs (default: number of CPUs)
 #   KEEP_BUILD_DEPS=1    keep compilers and -dev packages installed
+#   KEEP_APT_CACHE=1     leave downloaded .debs in /var/cache/apt/archives
 #
 # What it does:
 #   1. installs the build dependencies and the runtime packages: charon from
@@ -120,7 +121,9 @@ if [ "${KEEP_BUILD_DEPS:-0}" != 1 ]; then
 	apt-get purge -y -qq --auto-remove $BUILD_PACKAGES >/dev/null ||
 		die "apt-get purge of the build dependencies failed"
 fi
-apt-get clean
+if [ "${KEEP_APT_CACHE:-0}" != 1 ]; then
+	apt-get clean
+fi
 
 for file in /usr/sbin/clustergated /usr/bin/clustergate \
 		/usr/lib/ipsec/plugins/libstrongswan-clustergate.so; do

@@ -1,0 +1,201 @@
+#!/bin/bash
+# make image-smoke: the appliance image without a cloud.
+#
+# 1. debootstrap a Debian 12 root file system (minbase; cached in
+#    build/image/bookworm-base, from this machine's Debian mirror);
+# 2. copy it and run packer/provision.sh in it (chroot, the source tree
+#    bind-mounted read-only at /src), exactly as the Packer template does;
+# 3. in that root, inside a network namespace of our own plus private mount
+#    and PID namespaces: the units are enabled and verify; the sysctl
+#    snippet applies as at boot; `clustergate check-config` accepts the
+#    example config and rejects a broken one; charon-systemd (the image's
+#    charon) starts and reports the clustergate plugin loaded, on the
+#    kernel-netlink (XFRM) data path, without kernel-libipsec.
+#
+# Needs root and network access to the Debian mirror. About 5 minutes the
+# first time, which is why it is not part of `make check`.
+. "$(dirname "$0")/../tests/lib.sh"
+cd "$(dirname "$0")/.." || exit 1
+
+image=$PWD/build/image
+base=$image/bookworm-base
+root=$image/root
+archives=$image/apt-archives
+started=$(date +%s)
+
+step() { echo "== $* (at $(( $(date +%s) - started ))s)"; }
+die() { echo "image-smoke: $*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+command -v debootstrap >/dev/null || die "debootstrap is not installed (make deps)"
+
+# Never delete through a mount point a crashed run may have left behind.
+mounted_under() { awk -v r="$1" '$5 == r || index($5, r "/") == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; }
+
+# --- 1. base root file system (cached) -----------------------------------
+if [ ! -e "$base/.clustergate-base-complete" ]; then
+	mirror=$(packer/debian-mirror.sh) || exit 1
+	step "debootstrap bookworm (minbase) from $mirror"
+	mounted_under "$base.tmp" && die "something is mounted under $base.tmp"
+	rm -rf --one-file-system "$base.tmp"
+	mkdir -p "$image"
+	if ! debootstrap --variant=minbase --include=ca-certificates bookworm \
+			"$base.tmp" "$mirror" >"$image/debootstrap.log" 2>&1; then
+		tail -n 20 "$image/debootstrap.log"
+		die "debootstrap failed (log: $image/debootstrap.log)"
+	fi
+	touch "$base.tmp/.clustergate-base-complete"
+	mv "$base.tmp" "$base"
+fi
+
+# --- 2. provision a fresh copy --------------------------------------------
+step "fresh root from the cached base"
+mounted_under "$root" && die "something is still mounted under $root"
+rm -rf --one-file-system "$root"
+cp -a "$base" "$root"
+rm -f "$root/.clustergate-base-complete"
+# apt as on this machine (the mirror is never written into the repository).
+rm -f "$root/etc/apt/sources.list"
+if [ -r /etc/apt/sources.list.d/debian.sources ]; then
+	cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+else
+	cp /etc/apt/sources.list "$root/etc/apt/sources.list"
+fi
+cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# A chroot starts no services.
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 0755 "$root/usr/sbin/policy-rc.d"
+mkdir -p "$root/src" "$archives/partial"
+
+step "packer/provision.sh in the chroot"
+provision_started=$(date +%s)
+if ! unshare --mount --propagation private sh -ec '
+	mount --bind "$1" "$2/src"
+	mount -o remount,bind,ro "$2/src"
+	mount -t proc proc "$2/proc"
+	mount --bind /dev "$2/dev"
+	mount -t sysfs -o ro sysfs "$2/sys"
+	mount --bind "$3" "$2/var/cache/apt/archives"
+	exec chroot "$2" /usr/bin/env MAKE_JOBS=2 KEEP_APT_CACHE=1 \
+		sh /src/packer/provision.sh /src' \
+		sh "$PWD" "$root" "$archives" >"$image/provision.log" 2>&1; then
+	tail -n 40 "$image/provision.log"
+	die "provision.sh failed (log: $image/provision.log)"
+fi
+sed 's/^/  /' "$image/provision.log"
+rm -f "$root/usr/sbin/policy-rc.d"
+provision_seconds=$(( $(date +%s) - provision_started ))
+
+# --- 3. checks inside the provisioned root -------------------------------
+step "checks"
+ns=$(cg_ns smoke) || die "cannot create a network namespace"
+# A holder process: private mounts (/proc, /run) and a PID namespace
+# whose init is chrooted into the image; --kill-child tears it all down
+# (charon included) when lib.sh kills the recorded PID at exit.
+ip netns exec "$ns" unshare --mount --propagation private --pid --fork --kill-child \
+	sh -ec '
+	mount -t proc proc "$1/proc"
+	mount -t tmpfs -o mode=0755 tmpfs "$1/run"
+	mount --bind /dev "$1/dev"
+	exec chroot "$1" sleep infinity' sh "$root" &
+holder=$!
+cg_track_pid "$holder"
+# Its init, once it has chrooted into the image.
+holder_init() {
+	read -r pid _ <"/proc/$holder/task/$holder/children" && [ -n "$pid" ] &&
+	[ "$(readlink "/proc/$pid/root")" = "$root" ] && echo "$pid"
+}
+wait_for 10 holder_init >/dev/null || die "the namespace holder did not start"
+init=$(holder_init)
+# in_root CMD...: run CMD in the image, inside the holder's namespaces.
+in_root() { nsenter --target "$init" --mount --net --pid --root --wd -- "$@"; }
+wait_for 10 in_root test -d /proc/1 || die "cannot enter the image's namespaces"
+
+log=$CG_TMP/log
+quiet_ok() {
+	"$@" >"$log" 2>&1; rc=$?
+	[ "$rc" -eq 0 ] && [ ! -s "$log" ] && return 0
+	echo "  exit $rc:"; sed 's/^/  | /' "$log"; return 1
+}
+
+# Units, as systemd will see them at boot.
+enabled() { [ "$(in_root systemctl --root=/ is-enabled "$1" 2>&1)" = enabled ]; }
+check "strongswan.service (charon-systemd) is enabled" enabled strongswan.service
+check "clustergated.service is enabled" enabled clustergated.service
+check "clustergated.path is enabled" enabled clustergated.path
+check "no second charon: strongswan-starter is not installed" \
+	in_root test ! -e /lib/systemd/system/strongswan-starter.service
+check "units verify in the image, without warnings" quiet_ok in_root \
+	systemd-analyze verify /lib/systemd/system/strongswan.service \
+	/lib/systemd/system/clustergated.service /lib/systemd/system/clustergated.path
+check "build dependencies are gone (no gcc)" in_root test ! -e /usr/bin/gcc
+
+# sysctl, applied by systemd-sysctl as at boot: every file, in order, but
+# only net.ipv4 keys, which belong to our network namespace.
+check "sysctl files apply (net.ipv4)" quiet_ok in_root /lib/systemd/systemd-sysctl --prefix=/net/ipv4
+check "ip_forward = 1" test "$(in_root cat /proc/sys/net/ipv4/ip_forward)" = 1
+check "rp_filter = 2" test "$(in_root cat /proc/sys/net/ipv4/conf/all/rp_filter)" = 2
+
+# The config as cloud-init's write_files would leave it.
+in_root sh -c 'umask 077 &&
+	echo "smoke-test-psk-not-a-secret" >/etc/clustergate/psk &&
+	cat >/etc/clustergate/kubeconfig <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: k8s
+  cluster:
+    server: https://10.0.32.10:6443
+users:
+- name: clustergate
+  user:
+    token: smoke-test-token
+contexts:
+- name: clustergate
+  context:
+    cluster: k8s
+    user: clustergate
+current-context: clustergate
+EOF
+	cp /etc/clustergate/clustergate.json.example /etc/clustergate/clustergate.json'
+check_config_ok() {
+	out=$(in_root clustergate check-config /etc/clustergate/clustergate.json.example 2>&1)
+	[ "$out" = OK ] || { echo "  | $out"; return 1; }
+}
+check "clustergate check-config accepts the example config" check_config_ok
+in_root sed 's|"10.0.56.0/21"|"10.0.56.0/33"|' /etc/clustergate/clustergate.json.example \
+	>"$root/tmp/broken.json"
+check_config_rejects() {
+	out=$(in_root clustergate check-config /tmp/broken.json 2>&1) && return 1
+	echo "$out" | grep -q "cluster.service_cidr: '10.0.56.0/33'" ||
+		{ echo "  | $out"; return 1; }
+}
+check "clustergate check-config rejects service_cidr 10.0.56.0/33" check_config_rejects
+
+# charon-systemd logs to the journal only; add a file log for this run.
+cat >"$root/etc/strongswan.d/zz-image-smoke.conf" <<'EOF'
+charon-systemd {
+    filelog {
+        smoke {
+            path = /tmp/charon.log
+            default = 1
+        }
+    }
+}
+EOF
+in_root /usr/sbin/charon-systemd >/dev/null 2>&1 &
+cg_track_pid $!
+check "charon-systemd opens its vici socket" wait_for 20 in_root test -S /run/charon.vici
+in_root swanctl --stats >"$CG_TMP/stats" 2>&1
+plugins=$(sed -n 's/^loaded plugins: //p' "$CG_TMP/stats")
+echo "  loaded plugins: $plugins"
+has_plugin() { case " $plugins " in *" $1 "*) return 0 ;; esac; return 1; }
+check "charon reports the clustergate plugin loaded" has_plugin clustergate
+check "charon uses kernel-netlink (XFRM data path)" has_plugin kernel-netlink
+check "charon does not load kernel-libipsec" eval '! has_plugin kernel-libipsec'
+if [ "$CG_FAILURES" -ne 0 ]; then
+	echo "  charon log:"; sed 's/^/  | /' "$root/tmp/charon.log" 2>/dev/null | tail -n 40
+fi
+
+echo "image-smoke: provision ${provision_seconds}s, total $(( $(date +%s) - started ))s"
+finish
