@@ -6,12 +6,14 @@
 
 #include "gateway/components.h"
 
+extern const struct component_ops k8s_component;
 extern const struct component_ops metrics_component;
 extern const struct component_ops route_component;
 extern const struct component_ops tunnel_component;
 
 const struct component_ops *const components[] = {
 	&metrics_component,
+	&k8s_component,
 	&route_component,
 	&tunnel_component,
 	NULL,
