@@ -14,6 +14,8 @@ static const struct subcommand subcommands[] = {
 	{ "status", cli_status, "show what clustergated knows [--json]" },
 	{ "check-config", cli_check_config, "validate a config file [FILE]" },
 	{ "reload", cli_reload, "make clustergated re-read its config" },
+	{ "office-config", cli_office_config,
+	  "print the office side's swanctl.conf and secrets" },
 	{ NULL, NULL, NULL },
 };
 
