@@ -9,6 +9,7 @@
 #   /etc/clustergate/clustergate.json.example          0644  here
 #   /etc/sysctl.d/60-clustergate.conf                  0644  here
 #   /lib/systemd/system/clustergated.{service,path}    0644  here
+#   /lib/systemd/system/strongswan.service.d/clustergate.conf 0644 here
 #   /usr/lib/ipsec/plugins/libstrongswan-clustergate.so 0644 charon-plugin/
 #       (charon looks only there, whatever PREFIX is)
 #   /etc/strongswan.d/charon/clustergate.conf          0644  charon-plugin/
@@ -18,10 +19,11 @@
 
 CG_UNITS   := etc/systemd/clustergated.service etc/systemd/clustergated.path
 CG_UNITDIR := /lib/systemd/system
+CG_DROPIN  := etc/systemd/strongswan.service.d/clustergate.conf
 
 .PHONY: install-etc
 install-etc: $(BUILD)/bin/clustergated $(BUILD)/bin/clustergate \
-		$(CG_UNITS) etc/clustergate.json etc/sysctl.d/60-clustergate.conf
+		$(CG_UNITS) $(CG_DROPIN) etc/clustergate.json etc/sysctl.d/60-clustergate.conf
 	install -D -m 0755 $(BUILD)/bin/clustergated $(DESTDIR)$(PREFIX)/sbin/clustergated
 	install -D -m 0755 $(BUILD)/bin/clustergate $(DESTDIR)$(PREFIX)/bin/clustergate
 	install -d -m 0750 $(DESTDIR)/etc/clustergate
@@ -33,5 +35,6 @@ install-etc: $(BUILD)/bin/clustergated $(BUILD)/bin/clustergate \
 		sed 's|/usr/sbin/|$(PREFIX)/sbin/|g' $$unit > $(DESTDIR)$(CG_UNITDIR)/$${unit##*/} && \
 		chmod 0644 $(DESTDIR)$(CG_UNITDIR)/$${unit##*/} || exit 1; \
 	done
+	install -D -m 0644 $(CG_DROPIN) $(DESTDIR)$(CG_UNITDIR)/strongswan.service.d/clustergate.conf
 
 INSTALL_RULES += install-etc
