@@ -58,8 +58,9 @@ exports_create() {
 		grep -qw clustergate_plugin_create
 }
 check "plugin exports clustergate_plugin_create" exports_create
-check "installed CLI runs (--help)" "$dest/usr/bin/clustergate" --help
-check "installed daemon runs (--help)" "$dest/usr/sbin/clustergated" --help
+runs_help() { "$1" --help >/dev/null; }
+check "installed CLI runs (--help)" runs_help "$dest/usr/bin/clustergate"
+check "installed daemon runs (--help)" runs_help "$dest/usr/sbin/clustergated"
 
 # Anything outside the expected layout is a surprise.
 expected="./etc/clustergate/clustergate.json.example
