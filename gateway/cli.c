@@ -16,6 +16,10 @@ static const struct subcommand subcommands[] = {
 	{ "reload", cli_reload, "make clustergated re-read its config" },
 	{ "office-config", cli_office_config,
 	  "print the office side's swanctl.conf and secrets" },
+	{ "doctor", cli_doctor,
+	  "check that service traffic returns symmetrically (route mode)" },
+	{ "cleanup", cli_cleanup,
+	  "remove clustergate's routes, nexthops and rules from the kernel" },
 	{ NULL, NULL, NULL },
 };
 

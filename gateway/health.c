@@ -117,17 +117,22 @@ static void check_curl_done(struct health *h)
 	while ((msg = curl_multi_info_read(h->multi, &pending))) {
 		struct target *t = NULL;
 		char detail[96];
-		long code = 0;
+		long code = 0, os_errno = 0;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
 				  &code);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_OS_ERRNO,
+				  &os_errno);
 		if (msg->data.result == CURLE_OPERATION_TIMEDOUT)
 			snprintf(detail, sizeof(detail),
 				 "timed out after %u ms",
 				 h->settings.timeout_ms);
+		else if (msg->data.result == CURLE_COULDNT_CONNECT && os_errno)
+			snprintf(detail, sizeof(detail), "%s",
+				 strerror((int)os_errno));
 		else if (msg->data.result != CURLE_OK)
 			snprintf(detail, sizeof(detail), "%s",
 				 curl_easy_strerror(msg->data.result));

@@ -7,6 +7,8 @@ $(eval $(call static_lib,routes,$(ROUTES_SRCS)))
 
 DAEMON_SRCS += gateway/route_component.c gateway/health.c
 DAEMON_LIBS += routes
+CLI_SRCS    += gateway/doctor.c gateway/doctor_conntrack.c gateway/cleanup.c
+CLI_LIBS    += routes
 
 
 # A small tool that drives the library directly, for tests and debugging.
@@ -24,4 +26,5 @@ install-routes:
 .PHONY: install-routes
 
 $(eval $(call unit_test,test_routes_plan,tests/unit/test_routes_plan.c,routes cgconfig))
-NET_TESTS += tests/routes/test_routes_lib.sh
+NET_TESTS += tests/routes/test_routes_lib.sh tests/routes/test_route_mode.sh \
+	tests/routes/test_doctor.sh

@@ -3,8 +3,8 @@
 
   node_server.py health PORT          HTTP: GET /healthz -> 200 "ok"
   node_server.py service NAME PORT    TCP: HTTP requests get "NAME\\n";
-                                      anything else gets "NAME\\n" and then
-                                      an echo of every line (long flows)
+                                      any other first line gets "NAME\\n",
+                                      then an echo of every further line
 """
 import socketserver
 import sys
@@ -36,7 +36,8 @@ class Service(socketserver.StreamRequestHandler):
                              b"Connection: close\r\n\r\n%s" % (len(body), body))
             return
         self.wfile.write(name + b"\n")
-        line = first
+        self.wfile.flush()
+        line = self.rfile.readline()
         while line:
             self.wfile.write(line)
             self.wfile.flush()
