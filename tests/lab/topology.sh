@@ -185,10 +185,10 @@ lab_kube_proxy_masquerade() {
 lab_servers() {
 	cg_bg "$NS_POD" "$LAB_PYTHON" "$LAB_DIR/responder.py" \
 		"nginx pod $LAB_POD_IP" 80 "$LAB_POD_IP" \
-		2>>"$LAB_LOGS/pod-http.log"
+		>>"$LAB_LOGS/pod-http.log" 2>&1
 	for _ns in "$NS_NODEA" "$NS_NODEB"; do
 		cg_bg "$_ns" "$LAB_PYTHON" "$LAB_DIR/responder.py" \
-			"kube-proxy healthz" 10256 2>/dev/null
+			"kube-proxy healthz" 10256 >/dev/null 2>&1
 	done
 	wait_for 10 ip netns exec "$NS_POD" sh -c "ss -ltn | grep -q ':80 '" &&
 	wait_for 10 ip netns exec "$NS_NODEB" sh -c "ss -ltn | grep -q ':10256 '"

@@ -156,13 +156,17 @@ lab_vpc_service_route() {
 	esac
 }
 
-# lab_vpc_office_route on|off: the VPC route for the office CIDR to the
-# cloud gateway's NIC, in every subnet table. Needed only without SNAT.
+# lab_vpc_office_route on|off [gw0|gw1]: the VPC route for the office
+# CIDR to one of the cloud gateway's NICs (default its NAT/LB subnet NIC),
+# in every subnet table. Needed only without SNAT.
 lab_vpc_office_route() {
+	_port=${2:-gw0}
+	_via=$LAB_GW_VPC_IP
+	[ "$_port" = gw1 ] && _via=$LAB_GW_NODE_IP
 	for _t in $LAB_TABLE_NATLB $LAB_TABLE_NODES $LAB_TABLE_PODS; do
 		if [ "$1" = on ]; then
 			ip -n "$NS_VPC" route replace "$LAB_OFFICE_CIDR" \
-				via "$LAB_GW_VPC_IP" dev gw0 table "$_t"
+				via "$_via" dev "$_port" table "$_t"
 		else
 			ip -n "$NS_VPC" route del "$LAB_OFFICE_CIDR" \
 				table "$_t" 2>/dev/null

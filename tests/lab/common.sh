@@ -1,0 +1,18 @@
+# Loads the lab: tests/lib.sh (namespace prefix, cleanup at exit) and the
+# lab's parts. Sourced by lab.sh and test_matrix.sh.
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_REPO=$(cd "$LAB_DIR/../.." && pwd)
+LAB_BIN=$LAB_REPO/build/bin
+LAB_PLUGIN=$LAB_REPO/build/libstrongswan-clustergate.so
+
+. "$LAB_REPO/tests/lib.sh"
+LAB_LOGS=$CG_TMP/logs
+mkdir -p "$LAB_LOGS"
+
+. "$LAB_DIR/topology.sh"
+. "$LAB_DIR/vpc.sh"
+. "$LAB_DIR/tunnel.sh"
+. "$LAB_DIR/matrix.sh"
+. "$LAB_DIR/rows.sh"
+. "$LAB_DIR/rows_clustergate.sh"
+lab_names
