@@ -575,10 +575,12 @@ static json_t *route_status(void *state)
 {
 	struct route_state *s = state;
 	char cidr[CG_CIDR_STRLEN];
-	json_t *nodes = json_array(), *group = json_array();
+	json_t *nodes, *group;
 
 	if (!active(s))
 		return json_pack("{s:b}", "active", 0);
+	nodes = json_array();
+	group = json_array();
 	for (size_t i = 0; i < s->node_count; i++)
 		json_array_append_new(nodes, node_json(s, &s->nodes[i]));
 	for (size_t i = 0; i < s->group_count; i++)
