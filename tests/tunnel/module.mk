@@ -1,0 +1,3 @@
+# tests/tunnel/: the office tunnel through the charon plugin, with
+# kernel-libipsec in network namespaces.
+NET_TESTS += tests/tunnel/test_tunnel_psk.sh

@@ -1,0 +1,102 @@
+#!/bin/bash
+# The office tunnel with a PSK: our charon + plugin on the gateway, a stock
+# charon with the generated office config. Traffic crosses it, clustergated
+# shows it, and it comes back on its own after the office restarts and
+# after clustergated restarts.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/tunnel_lib.sh"
+
+tunnel_topology_up || { fail "topology"; finish; }
+printf 'tunnel-test-psk "quoted" \\ secret\n' > "$T/psk"
+chmod 600 "$T/psk"
+tunnel_config "$T/gw.json" psk
+
+cg_bg "$GW" $BIN/clustergated -c "$T/gw.json"
+CLUSTERGATED=$CG_LAST_PID
+check "clustergated is up" wait_for 10 test -S "$T/cg.sock"
+check "gateway charon starts with the plugin" tunnel_gw_start
+check "plugin loaded the config" wait_for 5 grep -q \
+	"clustergate: loaded $T/gw.json" "$T/charon-gw.log"
+check "office-config output loads into a stock charon" tunnel_office_start
+check "office-config writes the secrets file mode 0600" \
+	test "$(stat -c %a "$T/office/clustergate-secrets.conf")" = 600
+
+start=$(date +%s)
+check "tunnel comes up (gateway side)" wait_for 20 child_installed gw
+check "tunnel comes up (office side)" wait_for 5 child_installed office
+echo "# tunnel up after $(( $(date +%s) - start )) s"
+check "swanctl --list-sas on the gateway shows our selectors" sh -c \
+	"swanctl --list-sas --uri unix://$T/gw.vici | grep -q '^    local  10.0.0.0/20 10.0.56.0/21\$'"
+
+# Traffic: ping and HTTP from the office client to the pod, through ipsec0.
+cg_bg "$POD" python3 -m http.server 8080 --bind 10.0.0.13 --directory "$T/www" \
+	2> "$T/http.log"
+check "client pings the pod across the tunnel" wait_for 10 client_reaches_pod
+body=$(ip netns exec "$CLIENT" curl -s --max-time 5 --retry 5 --retry-connrefused \
+	--retry-delay 1 http://10.0.0.13:8080/hello.txt)
+check "HTTP request crosses the tunnel" test "$body" = "hello through the tunnel"
+check "the pod saw the office client's own address" \
+	grep -q '^172.16.0.50 .*"GET /hello.txt HTTP/1.1" 200' "$T/http.log"
+bytes=$(child_bytes_in gw)
+check "the gateway's CHILD_SA counted the traffic (bytes-in $bytes)" test "${bytes:-0}" -gt 0
+
+# clustergated learned it from the plugin.
+check "status: tunnel up" wait_for 5 status_is state up
+check "status: peer is the office" test "$(status_field peer)" = 198.51.100.10
+check "status: peer id" test "$(status_field peer_id)" = office.example
+check "status: local selectors (as charon narrowed them)" \
+	test "$(status_field local_ts)" = "10.0.0.0/20, 10.0.56.0/21"
+check "status: remote selectors" test "$(status_field remote_ts)" = "172.16.0.0/24"
+spi_is_installed() {
+	child_spis gw | grep -qx "$(status_field spi_in)"
+}
+check "status: inbound SPI is one charon has installed" spi_is_installed
+check "status text shows the tunnel section" sh -c \
+	"$BIN/clustergate status -s $T/cg.sock | grep -A1 '^tunnel:' | grep -q '^  state: up$'"
+
+# clustergated restarts: it learns the state again without charon acting.
+kill "$CLUSTERGATED"; wait "$CLUSTERGATED" 2>/dev/null
+check "clustergated stopped" wait_for 5 sh -c "! test -S $T/cg.sock"
+sleep 1.5
+check "charon keeps running without clustergated" tunnel_charon_alive gw
+cg_bg "$GW" $BIN/clustergated -c "$T/gw.json"
+CLUSTERGATED=$CG_LAST_PID
+check "restarted clustergated learns the tunnel is up" wait_for 10 \
+	status_is state up
+check "plugin logged the outage and the return" sh -c \
+	"grep -q 'clustergated at $T/cg.sock unreachable' $T/charon-gw.log &&
+	 grep -q 'reached clustergated at $T/cg.sock' $T/charon-gw.log"
+
+# The office side crashes and comes back: nothing is done on the gateway.
+old_spis=$(child_spis gw | tr '\n' ' ')
+gw_pid=$CHARON_PID_gw
+tunnel_charon_kill office KILL
+sleep 1
+start=$(date +%s)
+check "office charon restarts" tunnel_office_start
+tunnel_replaced() {
+	for spi in $(child_spis gw); do
+		case " $old_spis " in *" $spi "*) ;; *) child_installed office; return;; esac
+	done
+	return 1
+}
+check "tunnel is back within DPD delay + a few seconds" \
+	wait_for $(( DPD_DELAY + 8 )) tunnel_replaced
+echo "# tunnel back $(( $(date +%s) - start )) s after the office restarted"
+check "client reaches the pod again" wait_for 10 client_reaches_pod
+status_new_spi() {
+	case " $old_spis " in *" $(status_field spi_in) "*) return 1;; esac
+	spi_is_installed
+}
+check "status follows the new CHILD_SA" wait_for 5 status_new_spi
+check "gateway charon never restarted" test "$CHARON_PID_gw" = "$gw_pid"
+check "gateway charon is alive" tunnel_charon_alive gw
+
+# The office goes away for good: DPD takes the tunnel down, status says so.
+tunnel_charon_kill office KILL
+check "DPD notices the dead office, status says down" wait_for 30 \
+	status_is state down
+check "gateway charon is alive" tunnel_charon_alive gw
+
+tunnel_charon_kill gw
+finish
