@@ -49,6 +49,14 @@ const char *path_index(char *buf, const char *parent, size_t index)
 	return buf;
 }
 
+char *address_string(struct in_addr address)
+{
+	char text[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &address, text, sizeof(text));
+	return strdup(text);
+}
+
 char *value_text(json_t *value)
 {
 	if (json_is_string(value))

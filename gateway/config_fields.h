@@ -55,6 +55,15 @@ bool read_bool(struct reader *reader, const char *parent, json_t *object,
 bool read_choice(struct reader *reader, const char *parent, json_t *object,
 		 const char *key, const char *const choices[], int *out);
 
+/* Dotted-quad text of address, newly allocated. */
+char *address_string(struct in_addr address);
+
+/* config_sections.c: read every section of doc into config. */
+void config_parse_sections(struct reader *reader, json_t *doc,
+			   struct cg_config *config);
+/* config_check.c: cross-section checks on a parsed config. */
+void config_check(struct reader *reader, const struct cg_config *config);
+
 /* The value as text for messages: strings unquoted, else compact JSON. */
 char *value_text(json_t *value);
 

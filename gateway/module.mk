@@ -2,7 +2,8 @@
 # Included last by the Makefile, so other parts can add to DAEMON_SRCS,
 # DAEMON_LIBS, CLI_SRCS and CLI_LIBS in their own module.mk.
 
-CONFIG_SRCS := gateway/config.c gateway/config_fields.c gateway/cidr.c
+CONFIG_SRCS := gateway/config.c gateway/config_sections.c \
+	gateway/config_check.c gateway/config_fields.c gateway/cidr.c
 CORE_SRCS   := gateway/log.c gateway/loop.c gateway/control.c
 
 $(eval $(call static_lib,cgconfig,$(CONFIG_SRCS)))
