@@ -6,8 +6,9 @@ LAB_BIN=$LAB_REPO/build/bin
 LAB_PLUGIN=$LAB_REPO/build/libstrongswan-clustergate.so
 
 . "$LAB_REPO/tests/lib.sh"
-LAB_LOGS=$CG_TMP/logs
-mkdir -p "$LAB_LOGS"
+# Everything a run writes (configs, logs, vici sockets) is in one place.
+LAB_LOGS=$CG_TMP
+cd "$LAB_REPO" || exit 1
 
 . "$LAB_DIR/topology.sh"
 . "$LAB_DIR/vpc.sh"

@@ -94,7 +94,7 @@ lab_keep() {
 	  ip -n $NS_VPC route show table $LAB_TABLE_NATLB     # NAT/LB subnet's route table
 	  ip -n $NS_VPC route replace $LAB_SERVICE_CIDR via $LAB_NODE_A dev a0 table $LAB_TABLE_NATLB
 	  ip netns exec $NS_GW nft list ruleset
-	  swanctl --list-sas --uri unix://$LAB_LOGS/cloud.vici
+	  swanctl --list-sas --uri unix://$LAB_LOGS/gw.vici
 	  swanctl --list-sas --uri unix://$LAB_LOGS/office.vici
 	EOF
 	[ -S "$LAB_LOGS/clustergated.sock" ] && cat <<-EOF

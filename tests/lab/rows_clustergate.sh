@@ -104,10 +104,10 @@ lab_clustergate_up() {
 	LAB_CLUSTERGATED_PID=$CG_LAST_PID
 	wait_for 10 test -S "$LAB_LOGS/clustergated.sock" || return 1
 
-	mkdir -p "$LAB_LOGS/plugins"
-	cp "$LAB_PLUGIN" "$LAB_LOGS/plugins/"
-	lab_charon_start cloud "$NS_GW" "$LAB_LOGS/plugins" \
-		"clustergate { load = yes
+	# tunnel_charon_start overlays $T/plugins on charon's plugin directory.
+	mkdir -p "$T/plugins"
+	cp "$LAB_PLUGIN" "$T/plugins/"
+	lab_charon_start gw "$NS_GW" "clustergate {
 			config = $LAB_CG_JSON
 		}" || return 1
 

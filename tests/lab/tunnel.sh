@@ -8,79 +8,22 @@
 # swanctl reaches with --uri.
 
 LAB_PSK="clustergate-lab-psk-not-secret"
-LAB_CHARON=/usr/lib/ipsec/charon
-LAB_CHARON_PLUGINS="random nonce aes sha1 sha2 hmac gcm curve25519 openssl \
-pem pkcs1 pubkey x509 kdf kernel-libipsec kernel-netlink socket-default vici \
-updown"
+
+# Starting and stopping charon is shared with the tunnel tests:
+# tunnel_charon_start SIDE NS [PLUGIN_SETTINGS] (private /run, vici socket
+# $T/SIDE.vici, log $T/charon-SIDE.log, the plugin from $T/plugins through
+# an overlay mount), tunnel_charon_kill SIDE, swanctl_at SIDE ARGS...
+. "$LAB_REPO/tests/tunnel/tunnel_lib.sh"
+
 # The stock row's cloud-side selector is the whole VPC: kernel-libipsec
 # installs its TUN route only for a local selector that holds one of the
 # gateway's own addresses (here 10.0.16.5). The XFRM data path has no
 # such rule.
 LAB_VPC_CIDR=10.0.0.0/16
 
-# lab_strongswan_conf SIDE [EXTRA]: strongswan.conf for one charon.
-# EXTRA is inserted into the charon section (e.g. a plugin's settings).
-lab_strongswan_conf() {
-	cat <<-EOF
-	charon {
-		load_modular = no
-		load = $LAB_CHARON_PLUGINS${2:+ clustergate}
-		install_virtual_ip = no
-		retransmit_timeout = 1.0
-		retransmit_tries = 3
-		plugins {
-			vici {
-				socket = unix://$LAB_LOGS/$1.vici
-			}
-			${2:-}
-		}
-		filelog {
-			lab {
-				path = $LAB_LOGS/charon-$1.log
-				time_format = %H:%M:%S
-				flush_line = yes
-				default = 1
-				ike = 1
-				knl = 1
-			}
-		}
-	}
-	EOF
-}
-
-# lab_charon_start SIDE NS [PLUGIN_DIR PLUGIN_SETTINGS]: start charon in NS.
-# With PLUGIN_DIR, an overlay mount over /usr/lib/ipsec/plugins inside
-# charon's private mount namespace adds the clustergate plugin from there.
-# Sets LAB_CHARON_PID_<SIDE>.
-lab_charon_start() {
-	_side=$1 _ns=$2 _plugdir=${3:-} _settings=${4:-}
-	lab_strongswan_conf "$_side" "$_settings" > "$LAB_LOGS/strongswan-$_side.conf"
-	rm -f "$LAB_LOGS/$_side.vici"
-	_overlay=""
-	if [ -n "$_plugdir" ]; then
-		_overlay="mount -t overlay overlay -o lowerdir=$_plugdir:/usr/lib/ipsec/plugins /usr/lib/ipsec/plugins &&"
-	fi
-	cg_bg "$_ns" unshare -m sh -c "mount -t tmpfs none /run && $_overlay \
-		STRONGSWAN_CONF=$LAB_LOGS/strongswan-$_side.conf exec $LAB_CHARON" \
-		>>"$LAB_LOGS/charon-$_side.out" 2>&1
-	eval "LAB_CHARON_PID_$_side=$CG_LAST_PID"
-	wait_for 10 test -S "$LAB_LOGS/$_side.vici"
-}
-
-# lab_charon_stop SIDE: stop one charon (by its recorded PID) and wait.
-lab_charon_stop() {
-	eval "_pid=\${LAB_CHARON_PID_$1:-}"
-	[ -n "$_pid" ] || return 0
-	kill "$_pid" 2>/dev/null
-	wait_for 10 sh -c "! kill -0 $_pid" || kill -9 "$_pid" 2>/dev/null
-	eval "LAB_CHARON_PID_$1="
-	rm -f "$LAB_LOGS/$1.vici"
-}
-
-lab_swanctl() {
-	_side=$1; shift
-	swanctl "$@" --uri "unix://$LAB_LOGS/$_side.vici"
-}
+lab_charon_start() { tunnel_charon_start "$@"; }
+lab_charon_stop() { tunnel_charon_kill "$1"; }
+lab_swanctl() { swanctl_at "$@"; }
 
 # Stock swanctl.conf for one side. Used for the plain-tunnel row, which
 # needs no clustergate code at all.
@@ -111,7 +54,7 @@ lab_stock_swanctl_conf() {
 				id = $_rid
 			}
 			children {
-				cluster {
+				clustergate {
 					local_ts = $_lts
 					remote_ts = $_rts
 					esp_proposals = aes256gcm16-x25519
@@ -137,26 +80,24 @@ lab_swanctl_load() {
 		>>"$LAB_LOGS/swanctl-$1.out" 2>&1
 }
 
-# lab_tunnel_established SIDE: one CHILD_SA installed.
-lab_tunnel_established() {
-	lab_swanctl "$1" --list-sas 2>/dev/null | grep -q INSTALLED
-}
+# lab_tunnel_established SIDE: the CHILD_SA "clustergate" is installed.
+lab_tunnel_established() { child_installed "$1"; }
 
 # lab_tunnel_stock_up: both sides stock strongSwan, office initiates.
 lab_tunnel_stock_up() {
 	lab_stock_swanctl_conf office > "$LAB_LOGS/swanctl-office.conf"
-	lab_stock_swanctl_conf cloud > "$LAB_LOGS/swanctl-cloud.conf"
+	lab_stock_swanctl_conf gw > "$LAB_LOGS/swanctl-gw.conf"
 	lab_charon_start office "$NS_OFFICE" &&
-	lab_charon_start cloud "$NS_GW" || return 1
-	lab_swanctl_load cloud "$LAB_LOGS/swanctl-cloud.conf" &&
+	lab_charon_start gw "$NS_GW" || return 1
+	lab_swanctl_load gw "$LAB_LOGS/swanctl-gw.conf" &&
 	lab_swanctl_load office "$LAB_LOGS/swanctl-office.conf" || return 1
-	lab_swanctl office --initiate --child cluster --timeout 10 \
+	lab_swanctl office --initiate --child clustergate --timeout 10 \
 		>>"$LAB_LOGS/swanctl-office.out" 2>&1
 	wait_for 15 lab_tunnel_established office &&
-	wait_for 5 lab_tunnel_established cloud
+	wait_for 5 lab_tunnel_established gw
 }
 
 lab_tunnel_down() {
 	lab_charon_stop office
-	lab_charon_stop cloud
+	lab_charon_stop gw
 }
