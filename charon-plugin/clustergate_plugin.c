@@ -71,7 +71,14 @@ static struct cg_config *load_config()
 	config = config_load(path, &errors);
 	for (i = 0; i < errors.count; i++)
 	{
-		DBG1(DBG_CFG, "clustergate: %s: %s", path, errors.messages[i]);
+		if (strpfx(errors.messages[i], path))
+		{	/* the message names the file already */
+			DBG1(DBG_CFG, "clustergate: %s", errors.messages[i]);
+		}
+		else
+		{
+			DBG1(DBG_CFG, "clustergate: %s: %s", path, errors.messages[i]);
+		}
 	}
 	config_errors_clear(&errors);
 	if (!config)

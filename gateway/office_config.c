@@ -189,9 +189,11 @@ int office_secrets_write(FILE *out, const struct cg_config *config,
 	fprintf(out, "# Secrets of the clustergate tunnel's office side. "
 		"Keep this file mode 0600.\nsecrets {\n");
 	if (config->auth.method == CG_AUTH_CERT) {
-		fprintf(out, "\tprivate-clustergate {\n\t\tfile = ");
-		write_value(out, files->key ? files->key : "office.key");
-		fprintf(out, "\n\t}\n}\n");
+		/* an unencrypted key needs no secret, only the right folder */
+		fprintf(out, "\t# Certificate authentication: no secret here. "
+			"swanctl --load-creds\n\t# loads the office's key from "
+			"/etc/swanctl/private/ (%s).\n}\n",
+			files->key ? files->key : "office.key");
 		return ferror(out) ? -EIO : 0;
 	}
 	psk = read_psk(config->auth.psk_file, &length);
@@ -255,10 +257,15 @@ static void usage(FILE *out)
 		"  -o, --output DIR    write DIR/clustergate.conf and\n"
 		"                      DIR/clustergate-secrets.conf (mode 0600)"
 		"\n                      instead, e.g. /etc/swanctl/conf.d\n"
-		"  --office-cert FILE  the office's certificate (cert auth)\n"
-		"  --office-key FILE   the office's private key (cert auth)\n"
-		"  --ca FILE           CA of the gateway's certificate "
-		"(default auth.ca_file)\n",
+		"Certificate authentication (names relative to /etc/swanctl/x509,\n"
+		"x509ca and private, or absolute paths):\n"
+		"  --office-cert FILE  the office's certificate "
+		"(default office.crt)\n"
+		"  --office-key FILE   the office's private key "
+		"(default office.key)\n"
+		"  --ca FILE           the CA that signed the gateway's "
+		"certificate\n"
+		"                      (default: auth.ca_file's file name)\n",
 		CG_DEFAULT_CONFIG_PATH);
 }
 
@@ -275,6 +282,7 @@ int cli_office_config(int argc, char **argv)
 	};
 	struct office_files files = { .cert = "office.crt",
 				      .key = "office.key" };
+	const char *slash;
 	const char *config_path = NULL, *output = NULL;
 	struct cg_config *config;
 	int opt, ret;
@@ -298,9 +306,10 @@ int cli_office_config(int argc, char **argv)
 	config = cli_load_config(config_path);
 	if (!config)
 		return 1;
-	if (!files.ca)
-		files.ca = config->auth.ca_file ? config->auth.ca_file
-						: "ca.crt";
+	if (!files.ca && config->auth.ca_file) {
+		slash = strrchr(config->auth.ca_file, '/');
+		files.ca = slash ? slash + 1 : config->auth.ca_file;
+	}
 	if (output) {
 		ret = write_file(output, "clustergate.conf", 0644,
 				 office_config_write, config, &files) ||

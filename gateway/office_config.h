@@ -8,8 +8,8 @@
  * with restart. The office side initiates at start (start_action = start),
  * so an office on a dynamic address works too. office_secrets_write()
  * writes the matching "secrets" section: the PSK read from auth.psk_file
- * (hex-encoded, so any byte survives), or for certificates a reference to
- * the office's private key.
+ * (hex-encoded, so any byte survives); with certificates it holds no
+ * secret, only where swanctl expects the office's private key.
  */
 #ifndef CLUSTERGATE_OFFICE_CONFIG_H
 #define CLUSTERGATE_OFFICE_CONFIG_H
@@ -19,9 +19,11 @@
 #include "gateway/config.h"
 
 struct office_files {
-	const char *cert;	/* office certificate path (cert auth) */
-	const char *key;	/* office private key path (cert auth) */
-	const char *ca;		/* CA that signed the gateway, default ca_file */
+	/* cert auth: names as swanctl.conf takes them (relative to its
+	 * x509/, private/ and x509ca/ folders, or absolute) */
+	const char *cert;	/* the office's certificate */
+	const char *key;	/* the office's private key (only mentioned) */
+	const char *ca;		/* the CA that signed the gateway's certificate */
 };
 
 /* Write the connections section. Returns 0 or -errno. */

@@ -1,3 +1,4 @@
 # tests/tunnel/: the office tunnel through the charon plugin, with
 # kernel-libipsec in network namespaces.
-NET_TESTS += tests/tunnel/test_tunnel_psk.sh
+NET_TESTS += tests/tunnel/test_tunnel_psk.sh tests/tunnel/test_tunnel_failures.sh \
+	tests/tunnel/test_tunnel_cert.sh

@@ -18,8 +18,11 @@ check "gateway charon starts with the plugin" tunnel_gw_start
 check "plugin loaded the config" wait_for 5 grep -q \
 	"clustergate: loaded $T/gw.json" "$T/charon-gw.log"
 check "office-config output loads into a stock charon" tunnel_office_start
-check "office-config writes the secrets file mode 0600" \
-	test "$(stat -c %a "$T/office/clustergate-secrets.conf")" = 600
+check "office-config prints the PSK hex-encoded" grep -q \
+	"secret = 0x$(tr -d '\n' < "$T/psk" | od -An -tx1 | tr -d ' \n')\$" "$T/office/swanctl.conf"
+check "office-config selectors mirror ours" sh -c \
+	"grep -q 'local_ts = 172.16.0.0/24\$' $T/office/swanctl.conf &&
+	 grep -q 'remote_ts = 10.0.56.0/21,10.0.0.0/20\$' $T/office/swanctl.conf"
 
 start=$(date +%s)
 check "tunnel comes up (gateway side)" wait_for 20 child_installed gw
@@ -98,5 +101,27 @@ check "DPD notices the dead office, status says down" wait_for 30 \
 	status_is state down
 check "gateway charon is alive" tunnel_charon_alive gw
 
+# An office on a dynamic address ("any"): the gateway only responds.
+tunnel_charon_kill gw
+python3 - "$T/gw.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["office"]["address"] = "any"
+json.dump(c, open(sys.argv[1], "w"))
+PY
+: > "$T/charon-gw.log"
+check "gateway charon starts for a dynamic office" tunnel_gw_start
+check "gateway waits for the office" wait_for 5 grep -qF \
+	'clustergate: office.address is "any", waiting for the office to initiate' \
+	"$T/charon-gw.log"
+check "office-config uses %any as the office address" tunnel_office_start -o
+check "  (local_addrs = %any)" grep -q 'local_addrs = %any$' "$T/office/clustergate.conf"
+check "office-config writes the secrets file mode 0600" \
+	test "$(stat -c %a "$T/office/clustergate-secrets.conf")" = 600
+check "the office's tunnel comes up" wait_for 15 child_installed gw
+check "client pings the pod across it" wait_for 10 client_reaches_pod
+check "gateway never initiated" not grep -q 'initiating IKE_SA' "$T/charon-gw.log"
+
+tunnel_charon_kill office
 tunnel_charon_kill gw
 finish

@@ -148,14 +148,21 @@ swanctl_at() {
 	swanctl "$@" --uri "unix://$T/$_side.vici"
 }
 
-# tunnel_office_start [office-config options]: stock charon on the office
-# side, loaded with what `clustergate office-config -o` writes.
+# tunnel_office_start [-o] [office-config options]: stock charon on the
+# office side, loaded with what `clustergate office-config` prints (one
+# file: connections, then secrets) or, with -o, writes into $T/office.
 tunnel_office_start() {
 	mkdir -p "$T/office"
-	$BIN/clustergate office-config -c "$T/gw.json" -o "$T/office" "$@" \
-		> "$T/office-config.out" 2>&1 || return 1
-	printf 'include %s/clustergate.conf\ninclude %s/clustergate-secrets.conf\n' \
-		"$T/office" "$T/office" > "$T/office/swanctl.conf"
+	if [ "${1:-}" = -o ]; then
+		shift
+		$BIN/clustergate office-config -c "$T/gw.json" -o "$T/office" "$@" \
+			> "$T/office-config.out" 2>&1 || return 1
+		printf 'include %s/clustergate.conf\ninclude %s/clustergate-secrets.conf\n' \
+			"$T/office" "$T/office" > "$T/office/swanctl.conf"
+	else
+		$BIN/clustergate office-config -c "$T/gw.json" "$@" \
+			> "$T/office/swanctl.conf" 2> "$T/office-config.out" || return 1
+	fi
 	tunnel_charon_start office "$OFFICE" &&
 	swanctl_at office --load-all --noprompt --file "$T/office/swanctl.conf" \
 		>> "$T/swanctl-office.out" 2>&1
@@ -201,4 +208,9 @@ status_field() {
 # status_is KEY VALUE: the tunnel section's KEY (lists joined by ", ").
 status_is() {
 	[ "$(status_field "$1")" = "$2" ]
+}
+
+# not CMD...: succeeds when CMD fails (for check/wait_for).
+not() {
+	! "$@"
 }
