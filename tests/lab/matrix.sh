@@ -149,18 +149,21 @@ lab_matrix_print() {
 	printf "$_fmt" "config" "$(lab_column_title backend)" \
 		"$(lab_column_title nonbackend)" "$(lab_column_title pod)" \
 		"$(lab_column_title ping)"
-	printf '%s\n' "----------------------------------+-----------------------+---------------------------+---------------------+-------------------"
+	_rule="----------------------------------+-----------------------+---------------------------+---------------------+-------------------"
+	printf '%s\n' "$_rule"
 	for _row in $LAB_ROWS; do
 		eval "_status=\$LAB_${_row}_STATUS _note=\${LAB_${_row}_NOTE:-}"
 		if [ "$_status" = broken ]; then
 			printf "%-34s| BROKEN: %s\n" "$(row_${_row}_title)" "$_note"
 			printf "    %s\n" "$(row_${_row}_explain)"
+			printf '%s\n' "$_rule"
 			_bad=1
 			continue
 		fi
 		if [ "$_status" != ran ]; then
 			printf "%-34s| not run: %s\n" "$(row_${_row}_title)" "$_note"
 			printf "    %s\n" "$(row_${_row}_explain)"
+			printf '%s\n' "$_rule"
 			continue
 		fi
 		set --
@@ -174,8 +177,14 @@ lab_matrix_print() {
 			set -- "$@" "$_text"
 		done
 		printf "$_fmt" "$(row_${_row}_title)" "$@"
+		set --
+		for _col in $LAB_COLUMNS; do
+			set -- "$@" "$(lab_expected_text "$(row_${_row}_expect "$_col")")"
+		done
+		printf "$_fmt" "  expected" "$@"
 		printf "    %s\n" "$(row_${_row}_explain)"
 		[ -n "$_note" ] && printf '%s\n' "$_note" | sed 's/^/    /'
+		printf '%s\n' "$_rule"
 		for _col in $LAB_COLUMNS; do
 			eval "_r=\$LAB_${_row}_${_col}_RESULT _d=\$LAB_${_row}_${_col}_DROPS _det=\$LAB_${_row}_${_col}_DETAIL"
 			_exp=$(row_${_row}_expect "$_col")
@@ -188,6 +197,11 @@ lab_matrix_print() {
 			fi
 		done
 	done
+	cat <<-EOF
+	"FAIL: VPC drop xN": the case failed, and the VPC router's counter of replies
+	whose request it never saw (reply_without_request) rose by N during it.
+	"!!" marks a cell that differs from what is expected.
+	EOF
 	return $_bad
 }
 

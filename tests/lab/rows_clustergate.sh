@@ -195,7 +195,7 @@ lab_doctor() {
 	echo "clustergate doctor: $(grep -m 1 '^verdict' "$LAB_LOGS/doctor-$1.out")"
 	# Its fixes: "  - text" lines and their indented continuations.
 	awk '/^ *- / { if (fix) print fix; sub(/^ *- /, ""); fix = "  fix: " $0; next }
-	     fix && /^     / { sub(/^ */, " "); fix = fix $0; next }
+	     fix && /^    / && !/^ *- / { sub(/^ */, " "); fix = fix $0; next }
 	     { if (fix) print fix; fix = "" }
 	     END { if (fix) print fix }' "$LAB_LOGS/doctor-$1.out"
 }
