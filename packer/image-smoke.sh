@@ -73,7 +73,7 @@ if ! unshare --mount --propagation private sh -ec '
 	mount --bind "$1" "$2/src"
 	mount -o remount,bind,ro "$2/src"
 	mount -t proc proc "$2/proc"
-	mount --bind /dev "$2/dev"
+	mount --rbind /dev "$2/dev"
 	mount -t sysfs -o ro sysfs "$2/sys"
 	mount --bind "$3" "$2/var/cache/apt/archives"
 	exec chroot "$2" /usr/bin/env MAKE_JOBS=2 KEEP_APT_CACHE=1 \
@@ -100,10 +100,11 @@ ip netns exec "$ns" unshare --mount --propagation private --pid --fork --kill-ch
 	exec chroot "$1" sleep infinity' sh "$root" &
 holder=$!
 cg_track_pid "$holder"
+disown "$holder"
 # Its init, once it has chrooted into the image.
 holder_init() {
-	read -r pid _ <"/proc/$holder/task/$holder/children" && [ -n "$pid" ] &&
-	[ "$(readlink "/proc/$pid/root")" = "$root" ] && echo "$pid"
+	pid=$(cat "/proc/$holder/task/$holder/children") && pid=${pid%% *} &&
+	[ -n "$pid" ] && [ "$(readlink "/proc/$pid/root")" = "$root" ] && echo "$pid"
 }
 wait_for 10 holder_init >/dev/null || die "the namespace holder did not start"
 init=$(holder_init)
@@ -125,6 +126,7 @@ check "clustergated.service is enabled" enabled clustergated.service
 check "clustergated.path is enabled" enabled clustergated.path
 check "no second charon: strongswan-starter is not installed" \
 	in_root test ! -e /lib/systemd/system/strongswan-starter.service
+check "only charon-systemd: no /usr/lib/ipsec/charon" in_root test ! -e /usr/lib/ipsec/charon
 check "units verify in the image, without warnings" quiet_ok in_root \
 	systemd-analyze verify /lib/systemd/system/strongswan.service \
 	/lib/systemd/system/clustergated.service /lib/systemd/system/clustergated.path
@@ -185,6 +187,7 @@ charon-systemd {
 EOF
 in_root /usr/sbin/charon-systemd >/dev/null 2>&1 &
 cg_track_pid $!
+disown $!
 check "charon-systemd opens its vici socket" wait_for 20 in_root test -S /run/charon.vici
 in_root swanctl --stats >"$CG_TMP/stats" 2>&1
 plugins=$(sed -n 's/^loaded plugins: //p' "$CG_TMP/stats")

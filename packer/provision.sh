@@ -39,12 +39,15 @@ fi
 [ "${VERSION_CODENAME:-}" = bookworm ] ||
 	die "this provisions Debian 12 (bookworm), found '${PRETTY_NAME:-unknown}'"
 
-# strongswan-charon ships no unit (charon-systemd is the daemon), but the
-# plugin build compares its version with the strongSwan source it fetches.
-BUILD_PACKAGES="build-essential pkg-config dpkg-dev bzip2
+# strongswan-charon is build-only: the plugin build compares its version
+# with the strongSwan source it fetches. It pulls in strongswan-starter (the
+# ipsec.conf flavour, a second charon); both go with the build tools, so
+# the image runs charon-systemd only.
+BUILD_PACKAGES="build-essential pkg-config dpkg-dev bzip2 strongswan-charon
 	libjansson-dev libmnl-dev libnftnl-dev libcurl4-openssl-dev
 	libyaml-dev libmicrohttpd-dev"
-RUNTIME_PACKAGES="systemd charon-systemd strongswan-swanctl strongswan-charon
+# procps: /bin/kill, clustergated.service's ExecReload.
+RUNTIME_PACKAGES="systemd procps charon-systemd strongswan-swanctl
 	libstrongswan-standard-plugins nftables iproute2 ca-certificates
 	libjansson4 libmnl0 libnftnl11 libcurl4 libyaml-0-2 libmicrohttpd12"
 
