@@ -29,14 +29,10 @@ lab_cg_json() {
 	  "cluster": {
 	    "service_cidr": "$LAB_SERVICE_CIDR",
 	    "pod_cidrs": ["10.0.0.0/20"],
-	    "node_cidrs": ["10.0.32.0/20"]
+	    "node_cidrs": ["10.0.32.0/20"]$(lab_cg_json_api)
 	  },
 	  "services": {
-	    "mode": "$1",
-	    "static": [
-	      { "name": "nginx", "cluster_ip": "$LAB_SERVICE_IP",
-	        "ports": [ { "port": 80 } ], "endpoints": ["$LAB_POD_IP"] }
-	    ]
+	    "mode": "$1"$(lab_cg_json_services)
 	  },
 	  "nodes": {
 	    "static": [ $_node ],
@@ -48,6 +44,55 @@ lab_cg_json() {
 	  "log": { "level": "info", "target": "stderr" }
 	}
 	EOF
+}
+
+# Where clustergated learns Services from: LAB_SERVICES_FROM=api (the
+# test Kubernetes API server, tests/k8s/fake_apiserver.py, whose samples
+# hold nginx 10.0.58.158:80 -> 10.0.0.13:80) or static (services.static).
+lab_cg_json_services() {
+	[ "${LAB_SERVICES_FROM:-static}" = static ] || return 0
+	cat <<-EOF
+	,
+	    "static": [
+	      { "name": "nginx", "cluster_ip": "$LAB_SERVICE_IP",
+	        "ports": [ { "port": 80 } ], "endpoints": ["$LAB_POD_IP"] }
+	    ]
+	EOF
+}
+
+lab_cg_json_api() {
+	[ "${LAB_SERVICES_FROM:-static}" = api ] || return 0
+	cat <<-EOF
+	,
+	    "api": { "server": "https://127.0.0.1:6443", "ca_file": "$T/ca.crt",
+	             "token_file": "$T/token", "timeout": 2 }
+	EOF
+}
+
+LAB_K8S=$LAB_REPO/tests/k8s
+
+# lab_apiserver_up: the test API server in the cloud gateway's namespace
+# (HTTPS on 127.0.0.1:6443, bearer token), loaded with the API samples.
+lab_apiserver_up() {
+	sh "$LAB_K8S/make_certs.sh" "$T" || return 1
+	printf 'lab-token\n' > "$T/token"
+	cg_bg "$NS_GW" "$LAB_PYTHON" "$LAB_K8S/fake_apiserver.py" \
+		--port 6443 --control-port 6444 \
+		--tls-cert "$T/server.crt" --tls-key "$T/server.key" \
+		--token-file "$T/token" \
+		--services "$LAB_K8S/fixtures/services.json" \
+		--endpointslices "$LAB_K8S/fixtures/endpointslices.json" \
+		--nodes "$LAB_K8S/fixtures/nodes.json" \
+		> "$T/apiserver.log" 2>&1
+	LAB_APISERVER_PID=$CG_LAST_PID
+	wait_for 10 ip netns exec "$NS_GW" "$LAB_PYTHON" "$LAB_K8S/ctl.py" \
+		state 6444 >/dev/null
+}
+
+lab_apiserver_down() {
+	[ -n "${LAB_APISERVER_PID:-}" ] || return 0
+	kill "$LAB_APISERVER_PID" 2>/dev/null
+	LAB_APISERVER_PID=
 }
 
 lab_cg() {
@@ -263,17 +308,35 @@ row_proxy_explain() {
 }
 row_proxy_expect() { echo pass; }
 row_proxy_missing() { lab_cg_missing nat | head -n 1; }
+# The proxy row learns its Services from the test API server when that
+# is in the tree, else from services.static.
+lab_proxy_services_from() {
+	if [ -f "$LAB_K8S/fake_apiserver.py" ]; then echo api; else echo static; fi
+}
+
 row_proxy_setup() {
 	lab_vpc_office_route off
 	lab_gateway_vpc_via eth0
 	lab_kube_proxy_masquerade off
+	LAB_SERVICES_FROM=$(lab_proxy_services_from)
+	if [ "$LAB_SERVICES_FROM" = api ]; then
+		lab_apiserver_up || return 1
+	fi
 	lab_clustergate_up proxy eth0 "$LAB_GW_VPC_IP" b || return 1
-	wait_for 10 sh -c "ip netns exec $NS_GW nft list ruleset | grep -q $LAB_SERVICE_IP"
+	wait_for 15 sh -c "ip netns exec $NS_GW nft list ruleset | grep -q $LAB_SERVICE_IP"
 }
 row_proxy_steer() { lab_vpc_service_route "$1"; }
-row_proxy_note() { :; }
+row_proxy_note() {
+	if [ "$LAB_SERVICES_FROM" = api ]; then
+		echo "Services from the test Kubernetes API server (list + watch over HTTPS); nat.snat=true"
+	else
+		echo "Services from services.static in clustergate.json; nat.snat=true"
+	fi
+}
 row_proxy_teardown() {
 	lab_clustergate_down
+	lab_apiserver_down
 	lab_vpc_service_route none
+	LAB_SERVICES_FROM=static
 	return 0
 }
