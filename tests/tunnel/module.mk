@@ -2,3 +2,6 @@
 # kernel-libipsec in network namespaces.
 NET_TESTS += tests/tunnel/test_tunnel_psk.sh tests/tunnel/test_tunnel_failures.sh \
 	tests/tunnel/test_tunnel_cert.sh
+
+$(eval $(call unit_test,test_tunnel_state,tests/tunnel/test_tunnel_state.c \
+	gateway/tunnel.c,cgcore))

@@ -95,6 +95,18 @@ check "status follows the new CHILD_SA" wait_for 5 status_new_spi
 check "gateway charon never restarted" test "$CHARON_PID_gw" = "$gw_pid"
 check "gateway charon is alive" tunnel_charon_alive gw
 
+# The link drops for longer than DPD and comes back: both sides keep
+# trying (DPD restart, unlimited keying tries), nobody does anything.
+ip -n "$GW" link set wan0 down
+check "DPD takes the tunnel down while the link is down" wait_for 30 \
+	status_is state down
+ip -n "$GW" link set wan0 up
+ip -n "$GW" route replace 198.51.100.0/24 dev wan0
+start=$(date +%s)
+check "tunnel is back after the link returns" wait_for 30 status_is state up
+echo "# tunnel back $(( $(date +%s) - start )) s after the link returned"
+check "client reaches the pod again" wait_for 10 client_reaches_pod
+
 # The office goes away for good: DPD takes the tunnel down, status says so.
 tunnel_charon_kill office KILL
 check "DPD notices the dead office, status says down" wait_for 30 \
