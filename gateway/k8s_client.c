@@ -26,6 +26,8 @@ struct k8s_request {
 	void *data;
 	long http_status;
 	bool headers_done;
+	uint64_t header_timer;		/* fires if headers are late */
+	uint32_t header_timeout_s;
 	char error[CURL_ERROR_SIZE];
 	struct k8s_request *prev, *next;
 };
@@ -196,6 +198,8 @@ static void unlink_request(struct k8s_request *request)
 
 static void free_request(struct k8s_request *request)
 {
+	if (request->header_timer)
+		loop_cancel_timer(request->client->loop, request->header_timer);
 	unlink_request(request);
 	curl_multi_remove_handle(request->client->multi, request->easy);
 	curl_easy_cleanup(request->easy);
@@ -245,6 +249,10 @@ static size_t on_header(char *bytes, size_t size, size_t count, void *data)
 				  &request->http_status);
 		if (request->http_status >= 200 && !request->headers_done) {
 			request->headers_done = true;
+			if (request->header_timer)
+				loop_cancel_timer(request->client->loop,
+						  request->header_timer);
+			request->header_timer = 0;
 			if (request->handler->headers)
 				request->handler->headers(request->data,
 							  request->http_status);
@@ -332,6 +340,25 @@ unreadable:
 	snprintf(error, error_size, "token file %s: %s", path,
 		 strerror(errno));
 	return client->token ? 0 : -errno;
+}
+
+/*
+ * A watch may legitimately stay silent for minutes, so curl's low-speed
+ * limit cannot catch a server that accepts the connection but never
+ * answers; this timer does.
+ */
+static void on_header_timeout(void *data)
+{
+	struct k8s_request *request = data;
+	char error[128];
+
+	request->header_timer = 0;
+	snprintf(error, sizeof(error),
+		 "timed out after %u s waiting for the response headers",
+		 request->header_timeout_s);
+	curl_multi_remove_handle(request->client->multi, request->easy);
+	request->handler->done(request->data, 0, error, true);
+	free_request(request);
 }
 
 static int set_tls_options(CURL *easy, const struct k8s_connection *c)
@@ -428,6 +455,7 @@ static struct curl_slist *request_headers(const struct k8s_client *client)
 struct k8s_request *k8s_client_get(struct k8s_client *client,
 				   const char *path, uint32_t max_time_s,
 				   uint32_t low_speed_s,
+				   uint32_t header_timeout_s,
 				   const struct k8s_response_handler *handler,
 				   void *data, char *error, size_t error_size)
 {
@@ -462,6 +490,12 @@ struct k8s_request *k8s_client_get(struct k8s_client *client,
 		return NULL;
 	}
 	free(url);
+	request->header_timeout_s = header_timeout_s;
+	if (header_timeout_s)
+		request->header_timer = loop_add_timer(client->loop,
+						       header_timeout_s * 1000ull,
+						       on_header_timeout,
+						       request);
 	request->next = client->requests;
 	if (client->requests)
 		client->requests->prev = request;

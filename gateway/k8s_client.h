@@ -77,12 +77,14 @@ void k8s_client_destroy(struct k8s_client *client);
 /*
  * GET server + path (path includes the query). max_time_s bounds the whole
  * transfer (0: no bound); the transfer is also dropped when it moves less
- * than 1 byte/s for low_speed_s seconds (0: never). Returns the request,
+ * than 1 byte/s for low_speed_s seconds, or when the response headers are
+ * not in after header_timeout_s (0: never, for each). Returns the request,
  * or NULL with a message in error (e.g. the token file is unreadable).
  */
 struct k8s_request *k8s_client_get(struct k8s_client *client,
 				   const char *path, uint32_t max_time_s,
 				   uint32_t low_speed_s,
+				   uint32_t header_timeout_s,
 				   const struct k8s_response_handler *handler,
 				   void *data, char *error, size_t error_size);
 

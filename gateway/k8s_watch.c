@@ -230,7 +230,7 @@ static void request_page(struct k8s_watch *watch)
 	body_reset(watch);
 	watch->phase = PHASE_LISTING;
 	watch->request = k8s_client_get(watch->client, path, 3 * timeout,
-					timeout, &list_handler, watch, error,
+					timeout, 0, &list_handler, watch, error,
 					sizeof(error));
 	if (!watch->request) {
 		if (watch->continue_token && watch->handler->list_end)
@@ -368,7 +368,8 @@ static void start_watch(struct k8s_watch *watch)
 	watch->phase = PHASE_WATCHING;
 	watch->request = k8s_client_get(watch->client, path,
 					server_timeout + 3 * timeout,
-					K8S_WATCH_IDLE_S, &watch_handler, watch,
+					K8S_WATCH_IDLE_S, 2 * timeout,
+					&watch_handler, watch,
 					error, sizeof(error));
 	if (!watch->request)
 		fail(watch, "watch", error);

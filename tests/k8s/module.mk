@@ -12,3 +12,5 @@ DAEMON_SRCS += gateway/k8s_component.c
 DAEMON_LIBS += cgk8s
 
 $(eval $(call unit_test,test_k8s_catalog,tests/unit/test_k8s_catalog.c,cgk8s cgconfig))
+
+NET_TESTS += tests/k8s/test_k8s_watch.sh
