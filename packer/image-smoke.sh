@@ -49,6 +49,12 @@ if [ ! -e "$base/.clustergate-base-complete" ]; then
 fi
 
 # --- 2. provision a fresh copy --------------------------------------------
+# IMAGE_SMOKE_REUSE=1 skips this when a provisioned root is already there
+# (to iterate on the checks only).
+provision_seconds=0
+if [ "${IMAGE_SMOKE_REUSE:-0}" = 1 ] && [ -x "$root/usr/sbin/clustergated" ]; then
+	step "reusing the provisioned root in $root"
+else
 step "fresh root from the cached base"
 mounted_under "$root" && die "something is still mounted under $root"
 rm -rf --one-file-system "$root"
@@ -85,18 +91,60 @@ fi
 sed 's/^/  /' "$image/provision.log"
 rm -f "$root/usr/sbin/policy-rc.d"
 provision_seconds=$(( $(date +%s) - provision_started ))
+fi
 
 # --- 3. checks inside the provisioned root -------------------------------
 step "checks"
+# The config as cloud-init's write_files leaves it before services start.
+(
+	umask 077
+	echo "smoke-test-psk-not-a-secret" >"$root/etc/clustergate/psk"
+	cat >"$root/etc/clustergate/kubeconfig" <<'EOF'
+apiVersion: v1
+kind: Config
+clusters:
+- name: k8s
+  cluster:
+    server: https://10.0.32.10:6443
+users:
+- name: clustergate
+  user:
+    token: smoke-test-token
+contexts:
+- name: clustergate
+  context:
+    cluster: k8s
+    user: clustergate
+current-context: clustergate
+EOF
+	cp "$root/etc/clustergate/clustergate.json.example" "$root/etc/clustergate/clustergate.json"
+)
+# charon-systemd logs to the journal only; add a file log for this run.
+cat >"$root/etc/strongswan.d/zz-image-smoke.conf" <<'EOF'
+charon-systemd {
+    filelog {
+        smoke {
+            path = /tmp/charon.log
+            default = 1
+            flush_line = yes
+        }
+    }
+}
+EOF
+
 ns=$(cg_ns smoke) || die "cannot create a network namespace"
-# A holder process: private mounts (/proc, /run) and a PID namespace
-# whose init is chrooted into the image; --kill-child tears it all down
-# (charon included) when lib.sh kills the recorded PID at exit.
+# A holder process: a PID namespace whose init is chrooted into the image,
+# and private mounts: the image read-only (like ProtectSystem=strict), a
+# fresh /run and /tmp. --kill-child tears it all down (charon and
+# clustergated included) when lib.sh kills the recorded PID at exit.
 ip netns exec "$ns" unshare --mount --propagation private --pid --fork --kill-child \
 	sh -ec '
+	mount --bind "$1" "$1"
+	mount -o remount,bind,ro "$1"
 	mount -t proc proc "$1/proc"
 	mount -t tmpfs -o mode=0755 tmpfs "$1/run"
-	mount --bind /dev "$1/dev"
+	mount -t tmpfs -o mode=1777 tmpfs "$1/tmp"
+	mount --rbind /dev "$1/dev"
 	exec chroot "$1" sleep infinity' sh "$root" &
 holder=$!
 cg_track_pid "$holder"
@@ -111,6 +159,8 @@ init=$(holder_init)
 # in_root CMD...: run CMD in the image, inside the holder's namespaces.
 in_root() { nsenter --target "$init" --mount --net --pid --root --wd -- "$@"; }
 wait_for 10 in_root test -d /proc/1 || die "cannot enter the image's namespaces"
+read_only() { ! in_root touch /etc/clustergate/probe 2>/dev/null; }
+check "the image is mounted read-only for the checks" read_only
 
 log=$CG_TMP/log
 quiet_ok() {
@@ -138,35 +188,13 @@ check "sysctl files apply (net.ipv4)" quiet_ok in_root /lib/systemd/systemd-sysc
 check "ip_forward = 1" test "$(in_root cat /proc/sys/net/ipv4/ip_forward)" = 1
 check "rp_filter = 2" test "$(in_root cat /proc/sys/net/ipv4/conf/all/rp_filter)" = 2
 
-# The config as cloud-init's write_files would leave it.
-in_root sh -c 'umask 077 &&
-	echo "smoke-test-psk-not-a-secret" >/etc/clustergate/psk &&
-	cat >/etc/clustergate/kubeconfig <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: k8s
-  cluster:
-    server: https://10.0.32.10:6443
-users:
-- name: clustergate
-  user:
-    token: smoke-test-token
-contexts:
-- name: clustergate
-  context:
-    cluster: k8s
-    user: clustergate
-current-context: clustergate
-EOF
-	cp /etc/clustergate/clustergate.json.example /etc/clustergate/clustergate.json'
 check_config_ok() {
 	out=$(in_root clustergate check-config /etc/clustergate/clustergate.json.example 2>&1)
 	[ "$out" = OK ] || { echo "  | $out"; return 1; }
 }
 check "clustergate check-config accepts the example config" check_config_ok
-in_root sed 's|"10.0.56.0/21"|"10.0.56.0/33"|' /etc/clustergate/clustergate.json.example \
-	>"$root/tmp/broken.json"
+in_root sh -c "sed 's|\"10.0.56.0/21\"|\"10.0.56.0/33\"|' \
+	/etc/clustergate/clustergate.json.example >/tmp/broken.json"
 check_config_rejects() {
 	out=$(in_root clustergate check-config /tmp/broken.json 2>&1) && return 1
 	echo "$out" | grep -q "cluster.service_cidr: '10.0.56.0/33'" ||
@@ -174,17 +202,20 @@ check_config_rejects() {
 }
 check "clustergate check-config rejects service_cidr 10.0.56.0/33" check_config_rejects
 
-# charon-systemd logs to the journal only; add a file log for this run.
-cat >"$root/etc/strongswan.d/zz-image-smoke.conf" <<'EOF'
-charon-systemd {
-    filelog {
-        smoke {
-            path = /tmp/charon.log
-            default = 1
-        }
-    }
-}
-EOF
+# clustergated as its unit runs it: capabilities bounded to CAP_NET_ADMIN,
+# no new privileges, nothing writable but /run/clustergate (RuntimeDirectory).
+in_root install -d -m 0750 /run/clustergate
+in_root setpriv --bounding-set=-all,+net_admin --inh-caps=-all --no-new-privs \
+	/usr/sbin/clustergated -c /etc/clustergate/clustergate.json \
+	>"$CG_TMP/clustergated.log" 2>&1 &
+cg_track_pid $!
+disown $!
+check "clustergated (CAP_NET_ADMIN only) opens its control socket" \
+	wait_for 10 in_root test -S /run/clustergate/clustergated.sock
+status_says() { in_root clustergate status 2>/dev/null | grep -qE "$1"; }
+check "clustergate status answers" \
+	status_says '^  config_path: /etc/clustergate/clustergate.json$'
+
 in_root /usr/sbin/charon-systemd >/dev/null 2>&1 &
 cg_track_pid $!
 disown $!
@@ -193,11 +224,15 @@ in_root swanctl --stats >"$CG_TMP/stats" 2>&1
 plugins=$(sed -n 's/^loaded plugins: //p' "$CG_TMP/stats")
 echo "  loaded plugins: $plugins"
 has_plugin() { case " $plugins " in *" $1 "*) return 0 ;; esac; return 1; }
+lacks_plugin() { ! has_plugin "$1"; }
 check "charon reports the clustergate plugin loaded" has_plugin clustergate
 check "charon uses kernel-netlink (XFRM data path)" has_plugin kernel-netlink
-check "charon does not load kernel-libipsec" eval '! has_plugin kernel-libipsec'
+check "charon does not load kernel-libipsec" lacks_plugin kernel-libipsec
+check "the plugin reports to clustergated (tunnel last_report set)" \
+	wait_for 15 status_says '^  last_report: [0-9]{4}-'
 if [ "$CG_FAILURES" -ne 0 ]; then
-	echo "  charon log:"; sed 's/^/  | /' "$root/tmp/charon.log" 2>/dev/null | tail -n 40
+	echo "  charon log:"; in_root tail -n 40 /tmp/charon.log | sed 's/^/  | /'
+	echo "  clustergated log:"; tail -n 20 "$CG_TMP/clustergated.log" | sed 's/^/  | /'
 fi
 
 echo "image-smoke: provision ${provision_seconds}s, total $(( $(date +%s) - started ))s"
