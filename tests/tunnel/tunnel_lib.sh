@@ -10,10 +10,10 @@
 # that `clustergate office-config` generates. Both use kernel-libipsec: ESP
 # in UDP 4500, TUN device ipsec0, routes in table 220.
 #
-# kernel-libipsec installs a route only for a local selector that holds
-# one of the host's own addresses (the XFRM data path has no such rule).
-# So the gateway sits in the pod subnet (10.0.0.1) and holds 10.0.56.1 of
-# the service CIDR; the office gateway's LAN address is 172.16.0.1.
+# kernel-libipsec fails a CHILD_SA unless every local selector holds one of
+# the host's own addresses (its route source; the XFRM data path has no
+# such rule). So the gateway sits in the pod subnet (10.0.0.1) and holds
+# 10.0.56.1 of the service CIDR; the office gateway's LAN is 172.16.0.1.
 #
 # Defines GW OFFICE CLIENT POD, T (= $CG_TMP), BIN.
 BIN=build/bin
