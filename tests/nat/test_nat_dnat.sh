@@ -1,0 +1,142 @@
+#!/bin/bash
+# nat/: proxy-mode service DNAT in network namespaces.
+#
+#   office 172.16.0.50 --ipsec0-- gw (10.0.16.5) --eth0-- router 10.0.16.1
+#   router --veth-- ep1 (pod 10.0.0.13), router --veth-- ep2 (pod 10.0.0.14)
+# Services: 10.0.58.158:80 random over both pods, 10.0.58.160:80 with
+# ClientIP affinity, 10.0.58.159:443 without endpoints.
+. "$(dirname "$0")/../lib.sh"
+
+TOOL=build/bin/nat_apply_tool
+HERE=$(dirname "$0")
+OFFICE=$(cg_ns office)
+GW=$(cg_ns gw)
+ROUTER=$(cg_ns router)
+EP1=$(cg_ns ep1)
+EP2=$(cg_ns ep2)
+
+cg_link "$OFFICE" eth0 "$GW" ipsec0
+cg_link "$GW" eth0 "$ROUTER" eth0
+cg_link "$ROUTER" ep1 "$EP1" eth0
+cg_link "$ROUTER" ep2 "$EP2" eth0
+ip -n "$OFFICE" addr add 172.16.0.50/24 dev eth0
+ip -n "$OFFICE" route add default via 172.16.0.1
+ip -n "$GW" addr add 172.16.0.1/24 dev ipsec0
+ip -n "$GW" addr add 10.0.16.5/20 dev eth0
+ip -n "$GW" route add default via 10.0.16.1
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$ROUTER" addr add 10.0.16.1/20 dev eth0
+ip -n "$ROUTER" route add 10.0.0.13/32 dev ep1
+ip -n "$ROUTER" route add 10.0.0.14/32 dev ep2
+ip netns exec "$ROUTER" sysctl -qw net.ipv4.ip_forward=1
+for pair in "$EP1 10.0.0.13" "$EP2 10.0.0.14"; do
+	set -- $pair
+	ip -n "$1" addr add "$2/32" dev eth0
+	ip -n "$1" route add 10.0.16.1/32 dev eth0
+	ip -n "$1" route add default via 10.0.16.1 dev eth0
+	cg_bg "$1" python3 "$HERE/echo_server.py" "$2" 8080
+done
+
+# state FILE SERVICES_JSON
+state() {
+	cat > "$1" <<JSON
+{"policy": {"tunnel_interface": "ipsec0", "vpc_interface": "eth0",
+  "vpc_address": "10.0.16.5", "snat": true, "tunnel_mtu": 1400,
+  "office_subnets": ["172.16.0.0/24"],
+  "cluster_destinations": ["10.0.56.0/21", "10.0.0.0/20"]},
+ "services": [$2]}
+JSON
+}
+both='"10.0.0.13:8080", "10.0.0.14:8080"'
+random_svc() { echo "{\"name\": \"default/web:http\", \"cluster_ip\": \"10.0.58.158\", \"protocol\": \"tcp\", \"port\": 80, \"endpoints\": [$1]}"; }
+affinity_svc='{"name": "default/sticky:http", "cluster_ip": "10.0.58.160", "protocol": "tcp", "port": 80, "affinity": true, "endpoints": ['"$both"']}'
+empty_svc='{"name": "default/empty:https", "cluster_ip": "10.0.58.159", "protocol": "tcp", "port": 443, "endpoints": []}'
+apply() { ip netns exec "$GW" "$TOOL" apply "$@"; }
+get() { ip netns exec "$OFFICE" curl -s --max-time 3 "$1"; }
+
+wait_for 5 ip netns exec "$EP1" curl -s --max-time 1 http://10.0.0.13:8080/ >/dev/null
+wait_for 5 ip netns exec "$EP2" curl -s --max-time 1 http://10.0.0.14:8080/ >/dev/null
+
+state "$CG_TMP/a.json" "$(random_svc "$both"), $affinity_svc, $empty_svc"
+check "apply three services" apply "$CG_TMP/a.json" >/dev/null
+
+# --- random balancing ------------------------------------------------------
+for i in $(seq 1 20); do get http://10.0.58.158/; done > "$CG_TMP/random.txt"
+n13=$(grep -c 'server=10.0.0.13' "$CG_TMP/random.txt")
+n14=$(grep -c 'server=10.0.0.14' "$CG_TMP/random.txt")
+check "20 requests to the ClusterIP all answered ($((n13 + n14)))" test $((n13 + n14)) = 20
+check "both endpoints serve within 20 tries ($n13 / $n14)" test "$n13" -gt 0 -a "$n14" -gt 0
+check "endpoints see the gateway's VPC address" \
+	test "$(grep -c 'peer=10.0.16.5 ' "$CG_TMP/random.txt")" = 20
+
+# --- ClientIP affinity -------------------------------------------------------
+for i in $(seq 1 12); do get http://10.0.58.160/; done > "$CG_TMP/sticky.txt"
+check "affinity: 12 requests answered" test "$(grep -c server= "$CG_TMP/sticky.txt")" = 12
+check "affinity: one client stays on one endpoint ($(sort "$CG_TMP/sticky.txt" | uniq -c | tr -s ' \n' ' '))" \
+	test "$(sort -u "$CG_TMP/sticky.txt" | wc -l)" = 1
+
+# --- no endpoints: rejected, fast -------------------------------------------
+start=$(date +%s%N)
+err=$(ip netns exec "$OFFICE" curl -sS --max-time 5 https://10.0.58.159/ 2>&1)
+status=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "service without endpoints: curl cannot connect, exit 7 ($status: $err)" \
+	test "$status" = 7
+check "... within a second (${ms} ms)" test "$ms" -lt 1000
+err=$(ip netns exec "$OFFICE" python3 -c '
+import socket
+try:
+    socket.create_connection(("10.0.58.159", 443), 5)
+except OSError as e:
+    print(e)' 2>&1)
+check "... the connect() error is Connection refused ($err)" \
+	grep -q 'Connection refused' <<<"$err"
+rejects=$(ip netns exec "$GW" "$TOOL" counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["service_reject_packets"])')
+check "... and counted in service_reject ($rejects)" test "$rejects" -ge 1
+
+# --- ping ---------------------------------------------------------------------
+out=$(ip netns exec "$OFFICE" ping -c 2 -W 1 10.0.58.158 2>&1)
+check "ping to a known ClusterIP is answered by it" \
+	grep -q 'bytes from 10.0.58.158' <<<"$out"
+out=$(ip netns exec "$OFFICE" ping -c 2 -W 1 10.0.58.159 2>&1)
+check "ping to a ClusterIP without endpoints is answered too" \
+	grep -q 'bytes from 10.0.58.159' <<<"$out"
+out=$(ip netns exec "$OFFICE" ping -c 2 -W 1 10.0.58.200 2>&1)
+check "ping to an unknown address in the service CIDR is not answered" \
+	bash -c "! grep -q 'bytes from' <<<'$out'"
+
+# --- one endpoint change touches only that service's elements --------------------
+state "$CG_TMP/b.json" "$(random_svc '"10.0.0.13:8080"'), $affinity_svc, $empty_svc"
+ip netns exec "$GW" nft monitor > "$CG_TMP/monitor.txt" 2>&1 &
+MONITOR=$!
+cg_track_pid $MONITOR
+sleep 0.5
+out=$(apply "$CG_TMP/b.json")
+sleep 0.5
+kill $MONITOR
+grep -v '^#' "$CG_TMP/monitor.txt" > "$CG_TMP/events.txt"
+check "endpoint removed: 6 buckets moved = 6 deletes + 6 adds ($(grep -o '"elements_[a-z]*": [0-9]*' <<<"$out" | tr '\n' ' '))" \
+	test "$(grep -c . "$CG_TMP/events.txt")" = 12
+check "... all in service_backends, all for 10.0.58.158 . tcp . 80" \
+	test "$(grep -c 'service_backends { 10.0.58.158 . tcp . 80 \. [0-9]* : 10.0.0.1[34] . 8080 }' "$CG_TMP/events.txt")" = 12
+for i in $(seq 1 10); do get http://10.0.58.158/; done > "$CG_TMP/one.txt"
+check "... and every request now goes to 10.0.0.13" \
+	test "$(grep -c 'server=10.0.0.13' "$CG_TMP/one.txt")" = 10
+for i in $(seq 1 6); do get http://10.0.58.160/; done > "$CG_TMP/sticky2.txt"
+check "... the affinity service still answers from the same endpoint" \
+	test "$(sort -u "$CG_TMP/sticky.txt" "$CG_TMP/sticky2.txt" | wc -l)" = 1
+
+# --- the same services again: no kernel change ----------------------------------
+out=$(apply "$CG_TMP/b.json")
+check "same services again: no kernel change" grep -q '"kernel_changed": false' <<<"$out"
+
+# --- endpoints come back; a service gains endpoints ------------------------------
+state "$CG_TMP/c.json" "$(random_svc "$both"), $affinity_svc, $(sed 's/"endpoints": \[\]/"endpoints": ["10.0.0.14:8080"]/' <<<"$empty_svc")"
+apply "$CG_TMP/c.json" > /dev/null
+wait_for 5 get http://10.0.58.159:443/ > /dev/null 2>&1 || true
+body=$(ip netns exec "$OFFICE" curl -s --max-time 3 http://10.0.58.159:443/)
+check "a service that gains an endpoint is served ('$body')" \
+	test "$body" = "peer=10.0.16.5 server=10.0.0.14"
+check "... and is no longer in rejected_services" \
+	bash -c "! ip netns exec $GW nft list set inet clustergate rejected_services | grep -q 10.0.58.159"
+finish
