@@ -132,42 +132,21 @@ METHOD(clustergate_config_t, initiate, void,
 }
 
 /**
- * Add proposals from config strings; log the first invalid one.
+ * Parse list->items[i] as a proposal; log it with its JSON path if invalid.
  */
-static bool add_proposals(const char *key, const struct cg_string_list *list,
-						  protocol_id_t protocol, void *cfg,
-						  void (*add)(void *cfg, proposal_t *proposal))
+static proposal_t *parse_proposal(const char *key,
+								  const struct cg_string_list *list, size_t i,
+								  protocol_id_t protocol)
 {
 	proposal_t *proposal;
-	size_t i;
 
-	for (i = 0; i < list->count; i++)
+	proposal = proposal_create_from_string(protocol, list->items[i]);
+	if (!proposal)
 	{
-		proposal = proposal_create_from_string(protocol, list->items[i]);
-		if (!proposal)
-		{
-			DBG1(DBG_CFG, "clustergate: %s[%zu]: '%s' is not a valid %s "
-				 "proposal", key, i, list->items[i],
-				 protocol == PROTO_IKE ? "IKE" : "ESP");
-			return FALSE;
-		}
-		add(cfg, proposal);
+		DBG1(DBG_CFG, "clustergate: %s[%zu]: '%s' is not a valid %s proposal",
+			 key, i, list->items[i], protocol == PROTO_IKE ? "IKE" : "ESP");
 	}
-	return TRUE;
-}
-
-static void add_ike_proposal(void *cfg, proposal_t *proposal)
-{
-	ike_cfg_t *ike_cfg = cfg;
-
-	ike_cfg->add_proposal(ike_cfg, proposal);
-}
-
-static void add_esp_proposal(void *cfg, proposal_t *proposal)
-{
-	child_cfg_t *child_cfg = cfg;
-
-	child_cfg->add_proposal(child_cfg, proposal);
+	return proposal;
 }
 
 /**
@@ -215,6 +194,8 @@ static ike_cfg_t *build_ike_cfg(const struct cg_config *config)
 {
 	char local[INET_ADDRSTRLEN], remote[INET_ADDRSTRLEN];
 	ike_cfg_t *ike_cfg;
+	proposal_t *proposal;
+	size_t i;
 	ike_cfg_create_t ike = {
 		.version = IKEV2,
 		.local = local_address(config, local, sizeof(local)),
@@ -233,11 +214,16 @@ static ike_cfg_t *build_ike_cfg(const struct cg_config *config)
 		inet_ntop(AF_INET, &config->office.address, remote, sizeof(remote));
 	}
 	ike_cfg = ike_cfg_create(&ike);
-	if (!add_proposals("ike.ike_proposals", &config->ike.ike_proposals,
-					   PROTO_IKE, ike_cfg, add_ike_proposal))
+	for (i = 0; i < config->ike.ike_proposals.count; i++)
 	{
-		ike_cfg->destroy(ike_cfg);
-		return NULL;
+		proposal = parse_proposal("ike.ike_proposals",
+								  &config->ike.ike_proposals, i, PROTO_IKE);
+		if (!proposal)
+		{
+			ike_cfg->destroy(ike_cfg);
+			return NULL;
+		}
+		ike_cfg->add_proposal(ike_cfg, proposal);
 	}
 	return ike_cfg;
 }
@@ -245,7 +231,9 @@ static ike_cfg_t *build_ike_cfg(const struct cg_config *config)
 static child_cfg_t *build_child_cfg(const struct cg_config *config)
 {
 	child_cfg_t *child_cfg;
+	proposal_t *proposal;
 	uint32_t rekey = config->ike.child_rekey_s;
+	size_t i;
 	child_cfg_create_t child = {
 		.mode = MODE_TUNNEL,
 		.lifetime = {
@@ -262,11 +250,16 @@ static child_cfg_t *build_child_cfg(const struct cg_config *config)
 	};
 
 	child_cfg = child_cfg_create(CLUSTERGATE_CONNECTION, &child);
-	if (!add_proposals("ike.esp_proposals", &config->ike.esp_proposals,
-					   PROTO_ESP, child_cfg, add_esp_proposal))
+	for (i = 0; i < config->ike.esp_proposals.count; i++)
 	{
-		child_cfg->destroy(child_cfg);
-		return NULL;
+		proposal = parse_proposal("ike.esp_proposals",
+								  &config->ike.esp_proposals, i, PROTO_ESP);
+		if (!proposal)
+		{
+			child_cfg->destroy(child_cfg);
+			return NULL;
+		}
+		child_cfg->add_proposal(child_cfg, proposal);
 	}
 	add_selectors(child_cfg, TRUE, &config->cluster.service_cidr, 1);
 	add_selectors(child_cfg, TRUE, config->cluster.pod_cidrs.items,
