@@ -12,3 +12,7 @@ $(BUILD)/bin/nat_apply_tool: $(call objs,tests/nat/nat_apply_tool.c) \
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(PKG_LIBS) -lm
 BINARIES += $(BUILD)/bin/nat_apply_tool
+
+$(eval $(call unit_test,test_nat_logic,tests/unit/test_nat_logic.c,cgnat))
+
+NET_TESTS += tests/nat/test_nat_policy.sh tests/nat/test_nat_dnat.sh

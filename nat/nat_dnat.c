@@ -273,8 +273,8 @@ static bool unchanged(const struct nat_service_state *old,
 		if (old->buckets[i] == NAT_BUCKET_EMPTY)
 			return false;
 	}
-	return !memcmp(old->endpoints, endpoints,
-		       endpoint_count * sizeof(*endpoints));
+	return !endpoint_count || !memcmp(old->endpoints, endpoints,
+					  endpoint_count * sizeof(*endpoints));
 }
 
 static int push_update(struct nat_dnat_plan *plan, uint64_t key,
