@@ -16,3 +16,4 @@ BINARIES += $(BUILD)/bin/nat_apply_tool
 $(eval $(call unit_test,test_nat_logic,tests/unit/test_nat_logic.c,cgnat))
 
 NET_TESTS += tests/nat/test_nat_policy.sh tests/nat/test_nat_dnat.sh
+BENCH_SCRIPTS += tests/bench/nat_bench.sh
