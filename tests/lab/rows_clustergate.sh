@@ -119,9 +119,10 @@ lab_cg_missing() {
 
 # kernel-libipsec installs its TUN route for a CHILD_SA only when the
 # gateway holds an address inside every local traffic selector. The
-# gateway's own addresses lie in the NAT/LB and node subnets only, so the
-# lab parks one unused address of the service CIDR and of the pod CIDR on
-# a port-less bridge. The appliance's XFRM data path needs none of this.
+# gateway's own addresses lie in the NAT/LB subnet (and the node subnet,
+# in route mode only), so the lab parks one unused address of each
+# selector (service, pod and node CIDR) on a port-less bridge. The
+# appliance's XFRM data path needs none of this.
 lab_libipsec_anchors() {
 	ip -n "$NS_GW" link add ts-anchor type bridge 2>/dev/null || return 0
 	ip -n "$NS_GW" addr add 10.0.63.254/32 dev ts-anchor
@@ -172,10 +173,13 @@ lab_clustergate_down() {
 		LAB_CLUSTERGATED_PID=
 	fi
 	# clustergated leaves its rules and routes in place on stop (hitless
-	# restart); the next row starts from a bare gateway.
+	# restart); the next row starts from a bare gateway. Whatever cleanup
+	# left behind is logged, then removed anyway.
 	if lab_cg_has_command cleanup; then
 		lab_cg cleanup -c "$LAB_CG_JSON" --force >> "$LAB_LOGS/clustergated.out" 2>&1
 	fi
+	_left="$(ip netns exec "$NS_GW" nft list tables) $(ip -n "$NS_GW" nexthop show)"
+	[ -n "${_left## }" ] && lab_log "left after clustergate cleanup: $_left"
 	ip netns exec "$NS_GW" nft flush ruleset
 	ip -n "$NS_GW" route flush "$LAB_SERVICE_CIDR" >/dev/null 2>&1
 	ip -n "$NS_GW" nexthop flush >/dev/null 2>&1
