@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/daemon.h"
 #include "gateway/k8s_catalog.h"
@@ -58,20 +59,31 @@ struct k8s_component {
 	uint64_t publish_timer;
 	bool published_services;	/* something was published */
 	size_t ports_programmed, endpoints_programmed, nodes_published;
+	double build_ms, publish_ms;	/* the last service publication */
 	time_t last_publish;
 	bool was_stale;
 };
 
 /* ---- publishing ---- */
 
+static double now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec * 1000 + (double)now.tv_nsec / 1e6;
+}
+
 static void publish_services(struct k8s_component *component)
 {
 	struct nat_services services;
+	double start = now_ms(), built;
 
 	if (k8s_catalog_build_services(component->catalog, &services)) {
 		log_err("kubernetes: out of memory building the service state");
 		return;
 	}
+	built = now_ms();
 	component->ports_programmed = services.count;
 	component->endpoints_programmed = 0;
 	for (size_t i = 0; i < services.count; i++)
@@ -81,6 +93,8 @@ static void publish_services(struct k8s_component *component)
 		  component->ports_programmed, component->endpoints_programmed);
 	daemon_publish_services(component->daemon, &services);
 	k8s_nat_services_free(&services);
+	component->build_ms = built - start;
+	component->publish_ms = now_ms() - built;
 	component->published_services = true;
 }
 
@@ -455,7 +469,8 @@ static json_t *k8s_status(void *state)
 				json_object_get(watch, "resource_version"));
 		json_object_set_new(watches, section_names[kind], watch);
 	}
-	status = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	status = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, "
+			   "s:f, s:f, s:I, s:o}",
 		"state", component_state(component),
 		"server", component->api.kubeconfig ? component->api.kubeconfig :
 			component->api.server,
@@ -472,6 +487,8 @@ static json_t *k8s_status(void *state)
 		"endpoints_programmed",
 			(json_int_t)component->endpoints_programmed,
 		"reconnects", reconnects,
+		"last_build_ms", component->build_ms,
+		"last_publish_ms", component->publish_ms,
 		"last_publish", (json_int_t)component->last_publish,
 		"resource_versions", versions);
 	if (!status) {
