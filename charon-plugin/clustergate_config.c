@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <daemon.h>
+#include <collections/linked_list.h>
 #include <processing/jobs/callback_job.h>
 
 typedef struct private_clustergate_config_t private_clustergate_config_t;
@@ -63,14 +64,14 @@ METHOD(backend_t, get_peer_cfg_by_name, peer_cfg_t*,
 }
 
 /**
- * Whether an IKE_SA of ours already has (or is creating) the CHILD_SA.
+ * Unique ids of the IKE_SAs of our connection that are not being deleted.
  */
-static bool tunnel_exists(private_clustergate_config_t *this)
+static linked_list_t *our_ike_sas()
 {
 	enumerator_t *enumerator;
-	ike_sa_t *ike_sa;
+	linked_list_t *ids = linked_list_create();
 	peer_cfg_t *peer_cfg;
-	bool exists = FALSE;
+	ike_sa_t *ike_sa;
 
 	enumerator = charon->ike_sa_manager->create_enumerator(
 											charon->ike_sa_manager, TRUE);
@@ -82,22 +83,44 @@ static bool tunnel_exists(private_clustergate_config_t *this)
 			ike_sa->get_state(ike_sa) != IKE_DELETING &&
 			ike_sa->get_state(ike_sa) != IKE_DESTROYING)
 		{
-			exists = TRUE;
-			break;
+			ids->insert_last(ids,
+						(void*)(uintptr_t)ike_sa->get_unique_id(ike_sa));
 		}
 	}
 	enumerator->destroy(enumerator);
-	return exists;
+	return ids;
 }
 
 /**
- * Scheduled job: initiate unless the office beat us to it.
+ * What the initiate job needs; it holds its own references, so the
+ * config object may go away (a reload) before the job runs.
  */
-static job_requeue_t initiate_job(private_clustergate_config_t *this)
-{
-	status_t status;
+typedef struct {
+	peer_cfg_t *peer_cfg;
+	child_cfg_t *child_cfg;
+	bool replace;
+} initiate_data_t;
 
-	if (tunnel_exists(this))
+static void initiate_data_destroy(initiate_data_t *data)
+{
+	data->peer_cfg->destroy(data->peer_cfg);
+	data->child_cfg->destroy(data->child_cfg);
+	free(data);
+}
+
+/**
+ * Scheduled job: initiate, unless the office beat us to it.
+ */
+static job_requeue_t initiate_job(initiate_data_t *data)
+{
+	linked_list_t *existing;
+	status_t status;
+	bool exists;
+
+	existing = our_ike_sas();
+	exists = existing->get_count(existing) > 0;
+	existing->destroy(existing);
+	if (exists && !data->replace)
 	{
 		DBG1(DBG_CFG, "clustergate: tunnel already being set up by the "
 			 "office, not initiating");
@@ -105,8 +128,8 @@ static job_requeue_t initiate_job(private_clustergate_config_t *this)
 	}
 	DBG1(DBG_CFG, "clustergate: initiating the office tunnel");
 	status = charon->controller->initiate(charon->controller,
-							this->peer_cfg->get_ref(this->peer_cfg),
-							this->child_cfg->get_ref(this->child_cfg),
+							data->peer_cfg->get_ref(data->peer_cfg),
+							data->child_cfg->get_ref(data->child_cfg),
 							NULL, NULL, 0, FALSE);
 	if (status != SUCCESS)
 	{
@@ -118,17 +141,52 @@ static job_requeue_t initiate_job(private_clustergate_config_t *this)
 }
 
 METHOD(clustergate_config_t, initiate, void,
-	private_clustergate_config_t *this)
+	private_clustergate_config_t *this, bool replace)
 {
+	initiate_data_t *data;
+
 	if (!this->can_initiate)
 	{
 		DBG1(DBG_CFG, "clustergate: office.address is \"any\", waiting for "
 			 "the office to initiate");
 		return;
 	}
+	INIT(data,
+		.peer_cfg = this->peer_cfg->get_ref(this->peer_cfg),
+		.child_cfg = this->child_cfg->get_ref(this->child_cfg),
+		.replace = replace,
+	);
 	lib->scheduler->schedule_job(lib->scheduler,
 				(job_t*)callback_job_create((callback_job_cb_t)initiate_job,
-											this, NULL, NULL), 0);
+						data, (callback_job_cleanup_t)initiate_data_destroy,
+						NULL), 0);
+}
+
+METHOD(clustergate_config_t, terminate, void,
+	private_clustergate_config_t *this)
+{
+	linked_list_t *ids = our_ike_sas();
+	void *id;
+
+	while (ids->remove_first(ids, &id) == SUCCESS)
+	{
+		DBG1(DBG_CFG, "clustergate: closing IKE_SA #%u of the previous "
+			 "configuration", (u_int)(uintptr_t)id);
+		charon->controller->terminate_ike(charon->controller,
+							(uint32_t)(uintptr_t)id, FALSE, NULL, NULL, 0);
+	}
+	ids->destroy(ids);
+}
+
+METHOD(clustergate_config_t, equals, bool,
+	private_clustergate_config_t *this, clustergate_config_t *other_public)
+{
+	private_clustergate_config_t *other = (private_clustergate_config_t*)
+											other_public;
+
+	return this->can_initiate == other->can_initiate &&
+		   this->peer_cfg->equals(this->peer_cfg, other->peer_cfg) &&
+		   this->child_cfg->equals(this->child_cfg, other->child_cfg);
 }
 
 /**
@@ -233,6 +291,7 @@ static child_cfg_t *build_child_cfg(const struct cg_config *config)
 	child_cfg_t *child_cfg;
 	proposal_t *proposal;
 	uint32_t rekey = config->ike.child_rekey_s;
+	bool can_initiate = !config->office.address_any;
 	size_t i;
 	child_cfg_create_t child = {
 		.mode = MODE_TUNNEL,
@@ -243,10 +302,11 @@ static child_cfg_t *build_child_cfg(const struct cg_config *config)
 				.jitter = rekey / 10,
 			},
 		},
-		.start_action = config->office.address_any ? ACTION_NONE
-												   : ACTION_START,
-		.dpd_action = ACTION_START,
-		.close_action = ACTION_START,
+		/* with an office on a dynamic address there is nobody to call:
+		 * then the office restarts, as its generated config says */
+		.start_action = can_initiate ? ACTION_START : ACTION_NONE,
+		.dpd_action = can_initiate ? ACTION_START : ACTION_NONE,
+		.close_action = can_initiate ? ACTION_START : ACTION_NONE,
 	};
 
 	child_cfg = child_cfg_create(CLUSTERGATE_CONNECTION, &child);
@@ -351,6 +411,8 @@ clustergate_config_t *clustergate_config_create(const struct cg_config *config,
 				.get_peer_cfg_by_name = _get_peer_cfg_by_name,
 			},
 			.initiate = _initiate,
+			.terminate = _terminate,
+			.equals = _equals,
 			.destroy = _destroy,
 		},
 		.peer_cfg = peer_cfg_create(CLUSTERGATE_CONNECTION, ike_cfg, &peer),

@@ -32,7 +32,8 @@ typedef struct clustergate_config_t clustergate_config_t;
  * - proposals: ike.ike_proposals, ike.esp_proposals;
  * - traffic selectors: cluster.service_cidr, cluster.pod_cidrs and
  *   cluster.node_cidrs locally, office.subnets remotely, in tunnel mode;
- * - DPD every ike.dpd_delay seconds with restart, close action restart,
+ * - DPD every ike.dpd_delay seconds with restart, close action restart
+ *   (neither when the office has no fixed address: then it restarts),
  *   IKE rekeying every ike.ike_rekey_time, CHILD_SA rekeying every
  *   ike.child_rekey_time, unlimited keying tries, unique IKE_SA per office
  *   (a new one replaces the old), MOBIKE only if ike.mobike.
@@ -48,8 +49,27 @@ struct clustergate_config_t {
 	 * Bring the tunnel up from a scheduled job (charon's threads run jobs
 	 * only once every plugin is loaded). Does nothing when office.address
 	 * is "any": then we can only respond.
+	 *
+	 * @param replace	FALSE: not if an IKE_SA of ours exists already (the
+	 *					office was first); TRUE: anyway, the existing ones
+	 *					are being closed
 	 */
-	void (*initiate)(clustergate_config_t *this);
+	void (*initiate)(clustergate_config_t *this, bool replace);
+
+	/**
+	 * Close every IKE_SA of the clustergate connection (our own close: the
+	 * close action does not fire).
+	 */
+	void (*terminate)(clustergate_config_t *this);
+
+	/**
+	 * Whether other describes the same connection: a reload that changes
+	 * nothing here leaves the tunnel alone.
+	 *
+	 * @param other		another clustergate_config_t
+	 * @return			TRUE if peer and child config are the same
+	 */
+	bool (*equals)(clustergate_config_t *this, clustergate_config_t *other);
 
 	/**
 	 * Destroy a clustergate_config_t.

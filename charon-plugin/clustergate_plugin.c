@@ -10,6 +10,7 @@
 #include "clustergate_listener.h"
 
 #include <daemon.h>
+#include <threading/mutex.h>
 
 #include "gateway/config.h"
 
@@ -47,6 +48,16 @@ struct private_clustergate_plugin_t {
 	 * Reports CHILD_SA up/down to control
 	 */
 	clustergate_listener_t *listener;
+
+	/**
+	 * Socket control reports to (only a restart changes it)
+	 */
+	char *control_socket;
+
+	/**
+	 * Serializes reloads (SIGHUP and vici's reload-settings may overlap)
+	 */
+	mutex_t *mutex;
 };
 
 METHOD(plugin_t, get_name, char*,
@@ -107,6 +118,8 @@ static void unregister_objects(private_clustergate_plugin_t *this)
 		this->control->destroy(this->control);
 		this->control = NULL;
 	}
+	free(this->control_socket);
+	this->control_socket = NULL;
 	if (this->config)
 	{
 		charon->backends->remove_backend(charon->backends,
@@ -150,6 +163,7 @@ static bool register_objects(private_clustergate_plugin_t *this,
 							DEFAULT_SYNC_INTERVAL, lib->ns);
 	this->control = clustergate_control_create(config->control_socket,
 											   sync_interval);
+	this->control_socket = strdup(config->control_socket);
 	if (!this->control)
 	{
 		unregister_objects(this);
@@ -187,7 +201,89 @@ static bool plugin_cb(private_clustergate_plugin_t *this,
 		DBG1(DBG_CFG, "clustergate: plugin disabled, no tunnel configured");
 		return FALSE;
 	}
-	this->config->initiate(this->config);
+	this->config->initiate(this->config, FALSE);
+	return TRUE;
+}
+
+/**
+ * Take the connection from a new config: credentials always (a new PSK is
+ * used from the next authentication on), the backend only if the
+ * connection changed; then the tunnel is closed and brought up again.
+ */
+static bool apply_config(private_clustergate_plugin_t *this,
+						 const struct cg_config *config)
+{
+	clustergate_creds_t *creds;
+	clustergate_config_t *backend;
+
+	creds = clustergate_creds_create(config);
+	if (!creds)
+	{
+		return FALSE;
+	}
+	backend = clustergate_config_create(config, creds);
+	if (!backend)
+	{
+		creds->destroy(creds);
+		return FALSE;
+	}
+	lib->credmgr->add_set(lib->credmgr, &creds->set);
+	lib->credmgr->remove_set(lib->credmgr, &this->creds->set);
+	this->creds->destroy(this->creds);
+	this->creds = creds;
+
+	if (backend->equals(backend, this->config))
+	{
+		DBG1(DBG_CFG, "clustergate: tunnel configuration unchanged");
+		backend->destroy(backend);
+		return TRUE;
+	}
+	charon->backends->remove_backend(charon->backends,
+									 &this->config->backend);
+	charon->backends->add_backend(charon->backends, &backend->backend);
+	DBG1(DBG_CFG, "clustergate: tunnel configuration changed, "
+		 "re-establishing the tunnel");
+	this->config->terminate(this->config);
+	this->config->destroy(this->config);
+	this->config = backend;
+	this->config->initiate(this->config, TRUE);
+	return TRUE;
+}
+
+METHOD(plugin_t, reload, bool,
+	private_clustergate_plugin_t *this)
+{
+	struct cg_config *config;
+	bool applied;
+
+	if (!this->config)
+	{
+		DBG1(DBG_CFG, "clustergate: plugin is disabled, restart charon to "
+			 "load the tunnel configuration");
+		return TRUE;
+	}
+	this->mutex->lock(this->mutex);
+	config = load_config();
+	if (!config)
+	{
+		DBG1(DBG_CFG, "clustergate: keeping the running tunnel "
+			 "configuration");
+		this->mutex->unlock(this->mutex);
+		return TRUE;
+	}
+	if (!streq(config->control_socket, this->control_socket))
+	{
+		DBG1(DBG_CFG, "clustergate: control.socket changes when charon "
+			 "restarts, still reporting to %s", this->control_socket);
+	}
+	applied = apply_config(this, config);
+	config_free(config);
+	if (!applied)
+	{
+		DBG1(DBG_CFG, "clustergate: keeping the running tunnel "
+			 "configuration");
+	}
+	this->mutex->unlock(this->mutex);
 	return TRUE;
 }
 
@@ -213,6 +309,7 @@ METHOD(plugin_t, get_features, int,
 METHOD(plugin_t, destroy, void,
 	private_clustergate_plugin_t *this)
 {
+	this->mutex->destroy(this->mutex);
 	free(this);
 }
 
@@ -229,9 +326,11 @@ plugin_t *clustergate_plugin_create()
 			.plugin = {
 				.get_name = _get_name,
 				.get_features = _get_features,
+				.reload = _reload,
 				.destroy = _destroy,
 			},
 		},
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 
 	return &this->public.plugin;

@@ -138,17 +138,19 @@ int office_config_write(FILE *out, const struct cg_config *config,
 	fprintf(out, "\n\t\t\t\tesp_proposals = ");
 	write_list(out, &config->ike.esp_proposals);
 	/*
-	 * The office initiates at start and after DPD; it does not restart on
-	 * a delete from the gateway, which restarts on its own (close_action
-	 * restart on both sides would fight over duplicate IKE_SAs).
+	 * The office initiates at start and after DPD. It restarts after a
+	 * delete from the gateway only when the gateway cannot (a dynamic
+	 * office address): restart on both sides would fight over duplicate
+	 * IKE_SAs.
 	 */
 	fprintf(out, "\n"
 		"\t\t\t\trekey_time = %us\n"
 		"\t\t\t\tstart_action = start\n"
 		"\t\t\t\tdpd_action = restart\n"
-		"\t\t\t\tclose_action = none\n"
+		"\t\t\t\tclose_action = %s\n"
 		"\t\t\t}\n\t\t}\n\t}\n}\n",
-		config->ike.child_rekey_s);
+		config->ike.child_rekey_s,
+		config->office.address_any ? "start" : "none");
 	return ferror(out) ? -EIO : 0;
 }
 
