@@ -52,13 +52,6 @@ variable "qemu_output_directory" {
   default = "build/image/qemu"
 }
 
-variable "build_password" {
-  type        = string
-  default     = "clustergate-build"
-  sensitive   = true
-  description = "Password of the 'debian' user during the qemu build only; locked before the image is saved."
-}
-
 # amazon-ebs builder
 
 variable "aws_region" {
@@ -119,7 +112,8 @@ source "qemu" "clustergate" {
 
   communicator     = "ssh"
   ssh_username     = "debian"
-  ssh_password     = var.build_password
+  # Set by seed/user-data; locked before the image is saved.
+  ssh_password     = "clustergate-build"
   ssh_timeout      = "10m"
   shutdown_command = "sudo systemctl poweroff"
 }
@@ -193,7 +187,7 @@ build {
     inline = [
       "set -e",
       "passwd -l debian 2>/dev/null || true",
-      "rm -f /etc/ssh/sshd_config.d/50-clustergate-build.conf",
+      "printf 'PasswordAuthentication no\\n' > /etc/ssh/sshd_config.d/10-clustergate.conf",
       "cloud-init clean --logs --seed",
       "truncate -s 0 /etc/machine-id",
       "apt-get clean",
