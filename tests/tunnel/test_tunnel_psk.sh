@@ -62,10 +62,40 @@ kill "$CLUSTERGATED"; wait "$CLUSTERGATED" 2>/dev/null
 check "clustergated stopped" wait_for 5 sh -c "! test -S $T/cg.sock"
 sleep 1.5
 check "charon keeps running without clustergated" tunnel_charon_alive gw
+
+# Worse than absent: something accepts on the socket and never answers.
+# The plugin's own thread waits (500 ms at most per try); charon does not.
+cg_bg "$GW" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(64)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$T/cg.sock"
+STUCK=$CG_LAST_PID
+check "a stuck listener holds the socket" wait_for 5 test -S "$T/cg.sock"
+spis_before=$(child_spis gw | tr '\n' ' ')
+rekeyed() {
+	for spi in $(child_spis gw); do
+		case " $spis_before " in *" $spi "*) ;; *) return 0;; esac
+	done
+	return 1
+}
+check "charon rekeys the CHILD_SA meanwhile" sh -c \
+	"swanctl --rekey --child clustergate --uri unix://$T/gw.vici >/dev/null"
+check "  and the new CHILD_SA is installed at once" wait_for 3 rekeyed
+t0=$(date +%s%N)
+swanctl_at gw --list-sas > /dev/null
+check "  vici answers promptly ($(( ($(date +%s%N) - t0) / 1000000 )) ms)" \
+	test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1000
+kill "$STUCK"; wait "$STUCK" 2>/dev/null
+rm -f "$T/cg.sock"
 cg_bg "$GW" $BIN/clustergated -c "$T/gw.json"
 CLUSTERGATED=$CG_LAST_PID
 check "restarted clustergated learns the tunnel is up" wait_for 10 \
 	status_is state up
+check "  with the rekeyed CHILD_SA" wait_for 5 spi_is_installed
 check "plugin logged the outage and the return" sh -c \
 	"grep -q 'clustergated at $T/cg.sock unreachable' $T/charon-gw.log &&
 	 grep -q 'reached clustergated at $T/cg.sock' $T/charon-gw.log"
