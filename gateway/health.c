@@ -118,31 +118,32 @@ static void check_curl_done(struct health *h)
 		struct target *t = NULL;
 		char detail[96];
 		long code = 0, os_errno = 0;
+		CURL *easy = msg->easy_handle;
+		CURLcode result = msg->data.result;
 
+		/* msg belongs to the handle: done with it after this. */
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
-				  &code);
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_OS_ERRNO,
-				  &os_errno);
-		if (msg->data.result == CURLE_OPERATION_TIMEDOUT)
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+		if (result == CURLE_OPERATION_TIMEDOUT)
 			snprintf(detail, sizeof(detail),
 				 "timed out after %u ms",
 				 h->settings.timeout_ms);
-		else if (msg->data.result == CURLE_COULDNT_CONNECT && os_errno)
+		else if (result == CURLE_COULDNT_CONNECT && os_errno)
 			snprintf(detail, sizeof(detail), "%s",
 				 strerror((int)os_errno));
-		else if (msg->data.result != CURLE_OK)
+		else if (result != CURLE_OK)
 			snprintf(detail, sizeof(detail), "%s",
-				 curl_easy_strerror(msg->data.result));
+				 curl_easy_strerror(result));
 		else
 			snprintf(detail, sizeof(detail), "HTTP %ld", code);
-		curl_multi_remove_handle(h->multi, msg->easy_handle);
-		curl_easy_cleanup(msg->easy_handle);
+		curl_multi_remove_handle(h->multi, easy);
+		curl_easy_cleanup(easy);
 		t->easy = NULL;
-		finish_probe(t, msg->data.result == CURLE_OK &&
-			     code >= 200 && code < 300, detail);
+		finish_probe(t, result == CURLE_OK && code >= 200 && code < 300,
+			     detail);
 	}
 }
 
