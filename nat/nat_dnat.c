@@ -23,8 +23,10 @@ void nat_service_state_free(struct nat_service_state *state)
 {
 	if (!state)
 		return;
-	free(state->endpoints);
-	free(state->buckets);
+	if (!state->inline_arrays) {
+		free(state->endpoints);
+		free(state->buckets);
+	}
 	free(state);
 }
 
@@ -166,8 +168,18 @@ static int sorted_endpoints(const struct nat_service_port *port,
 		(*out)[i] = nat_endpoint_pack(
 			ntohl(port->endpoints[i].address.s_addr),
 			port->endpoints[i].port);
-	if (port->endpoint_count > 1)
+	if (port->endpoint_count > 16) {
 		qsort(*out, port->endpoint_count, sizeof(**out), compare_u64);
+	} else {
+		for (size_t i = 1; i < port->endpoint_count; i++) {
+			uint64_t v = (*out)[i];
+			size_t j = i;
+
+			for (; j > 0 && (*out)[j - 1] > v; j--)
+				(*out)[j] = (*out)[j - 1];
+			(*out)[j] = v;
+		}
+	}
 	for (size_t i = 0; i < port->endpoint_count; i++) {
 		if (!n || (*out)[n - 1] != (*out)[i])
 			(*out)[n++] = (*out)[i];
@@ -181,37 +193,39 @@ static const char *port_name(const struct nat_service_port *port)
 	return port->name ? port->name : "(unnamed)";
 }
 
-static int check_port(const struct nat_service_port *port, char *error,
-		      size_t error_size)
+static int port_error(const struct nat_service_port *port, char *error,
+		      size_t error_size, const char *problem)
 {
 	char ip[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &port->cluster_ip, ip, sizeof(ip));
-	if (!port->cluster_ip.s_addr) {
-		snprintf(error, error_size,
-			 "service %s: ClusterIP is empty", port_name(port));
-		return -EINVAL;
-	}
+	snprintf(error, error_size, "service %s (%s:%u): %s", port_name(port),
+		 ip, port->port, problem);
+	return -EINVAL;
+}
+
+static int check_port(const struct nat_service_port *port, char *error,
+		      size_t error_size)
+{
+	char problem[64];
+
+	if (!port->cluster_ip.s_addr)
+		return port_error(port, error, error_size,
+				  "ClusterIP is empty");
 	if (port->protocol != IPPROTO_TCP && port->protocol != IPPROTO_UDP &&
 	    port->protocol != IPPROTO_SCTP) {
-		snprintf(error, error_size,
-			 "service %s (%s): protocol %u is not tcp, udp or sctp",
-			 port_name(port), ip, port->protocol);
-		return -EINVAL;
+		snprintf(problem, sizeof(problem),
+			 "protocol %u is not tcp, udp or sctp", port->protocol);
+		return port_error(port, error, error_size, problem);
 	}
-	if (!port->port) {
-		snprintf(error, error_size, "service %s (%s): port is 0",
-			 port_name(port), ip);
-		return -EINVAL;
-	}
+	if (!port->port)
+		return port_error(port, error, error_size, "port is 0");
 	for (size_t i = 0; i < port->endpoint_count; i++) {
 		if (!port->endpoints[i].address.s_addr ||
 		    !port->endpoints[i].port) {
-			snprintf(error, error_size,
-				 "service %s (%s:%u): endpoint %zu has no "
-				 "address or port", port_name(port), ip,
-				 port->port, i);
-			return -EINVAL;
+			snprintf(problem, sizeof(problem),
+				 "endpoint %zu has no address or port", i);
+			return port_error(port, error, error_size, problem);
 		}
 	}
 	return 0;
@@ -223,11 +237,16 @@ static struct nat_service_state *new_state(const struct nat_service_port *port,
 					   uint32_t base_buckets,
 					   const struct nat_service_state *old)
 {
-	struct nat_service_state *s = calloc(1, sizeof(*s));
+	uint32_t bucket_count = nat_bucket_count(base_buckets, endpoint_count);
+	struct nat_service_state *s;
 	uint64_t *previous = NULL;
 
+	/* one block: the state, its endpoints, its buckets */
+	s = calloc(1, sizeof(*s) + endpoint_count * sizeof(*s->endpoints) +
+		   bucket_count * sizeof(*s->buckets));
 	if (!s)
 		return NULL;
+	s->inline_arrays = true;
 	s->key = nat_service_key(ntohl(port->cluster_ip.s_addr),
 				 port->protocol, port->port);
 	s->endpoint_count = endpoint_count;
@@ -237,22 +256,21 @@ static struct nat_service_state *new_state(const struct nat_service_port *port,
 	}
 	s->mode = port->affinity_client_ip ? NAT_MODE_AFFINITY :
 		  NAT_MODE_RANDOM;
-	s->bucket_count = nat_bucket_count(base_buckets, endpoint_count);
-	s->endpoints = malloc(endpoint_count * sizeof(*s->endpoints));
-	s->buckets = malloc(s->bucket_count * sizeof(*s->buckets));
-	if (old && old->bucket_count == s->bucket_count)
-		previous = malloc(s->bucket_count * sizeof(*previous));
-	if (!s->endpoints || !s->buckets ||
-	    (old && old->bucket_count == s->bucket_count && !previous)) {
-		free(previous);
-		nat_service_state_free(s);
-		return NULL;
+	s->bucket_count = bucket_count;
+	s->endpoints = (uint64_t *)(s + 1);
+	s->buckets = (uint16_t *)(s->endpoints + endpoint_count);
+	if (old && old->bucket_count == bucket_count) {
+		previous = malloc(bucket_count * sizeof(*previous));
+		if (!previous) {
+			free(s);
+			return NULL;
+		}
 	}
 	memcpy(s->endpoints, endpoints, endpoint_count * sizeof(*endpoints));
-	for (uint32_t i = 0; previous && i < s->bucket_count; i++)
+	for (uint32_t i = 0; previous && i < bucket_count; i++)
 		previous[i] = bucket_value(old, i);
 	nat_assign_buckets(s->endpoints, endpoint_count, previous, s->buckets,
-			   s->bucket_count);
+			   bucket_count);
 	free(previous);
 	return s;
 }
@@ -308,11 +326,26 @@ static int add_ip_delta(struct nat_dnat_plan *plan, uint64_t key, int delta)
 	return nat_hmap_put(&plan->ip_delta, ip, (uint64_t)(int64_t)delta);
 }
 
-static int plan_desired(const struct nat_service_cache *cache,
+static int duplicate(const struct nat_services *desired, size_t first,
+		     size_t second, char *error, size_t error_size)
+{
+	snprintf(error, error_size, "services %s and %s use the same "
+		 "ClusterIP, protocol and port",
+		 port_name(&desired->ports[first]),
+		 port_name(&desired->ports[second]));
+	return -EINVAL;
+}
+
+/*
+ * Plan every desired port. A port already in the cache is marked with
+ * this plan's stamp (which also finds duplicates); new ports are tracked
+ * in fresh. *matched counts the cached ports seen.
+ */
+static int plan_desired(struct nat_service_cache *cache,
 			const struct nat_services *desired,
-			uint32_t base_buckets, struct nat_hmap *seen,
-			struct nat_dnat_plan *plan, struct nat_changes *c,
-			char *error, size_t error_size)
+			uint32_t base_buckets, struct nat_hmap *fresh,
+			size_t *matched, struct nat_dnat_plan *plan,
+			struct nat_changes *c, char *error, size_t error_size)
 {
 	uint64_t *endpoints = NULL, *slot;
 	size_t capacity = 0, count;
@@ -327,21 +360,25 @@ static int plan_desired(const struct nat_service_cache *cache,
 			break;
 		key = nat_service_key(ntohl(port->cluster_ip.s_addr),
 				      port->protocol, port->port);
-		if ((slot = nat_hmap_find(seen, key))) {
-			snprintf(error, error_size,
-				 "services %s and %s use the same ClusterIP, "
-				 "protocol and port",
-				 port_name(&desired->ports[*slot]),
-				 port_name(port));
-			err = -EINVAL;
+		if ((slot = nat_hmap_find(&cache->services, key))) {
+			old = (struct nat_service_state *)*slot;
+			if (old->stamp == cache->stamp) {
+				err = duplicate(desired, old->seen_index, i,
+						error, error_size);
+				break;
+			}
+			old->stamp = cache->stamp;
+			old->seen_index = (uint32_t)i;
+			(*matched)++;
+		} else if ((slot = nat_hmap_find(fresh, key))) {
+			err = duplicate(desired, *slot, i, error, error_size);
+			break;
+		} else if ((err = nat_hmap_put(fresh, key, i))) {
 			break;
 		}
-		if ((err = nat_hmap_put(seen, key, i)) ||
-		    (err = sorted_endpoints(port, &endpoints, &capacity,
+		if ((err = sorted_endpoints(port, &endpoints, &capacity,
 					    &count)))
 			break;
-		if ((slot = nat_hmap_find(&cache->services, key)))
-			old = (struct nat_service_state *)*slot;
 		if (unchanged(old, port, endpoints, count, base_buckets))
 			continue;
 		state = new_state(port, endpoints, count, base_buckets, old);
@@ -361,19 +398,23 @@ static int plan_desired(const struct nat_service_cache *cache,
 	return err;
 }
 
+/* Cached ports the plan did not see are removed. */
 static int plan_removed(const struct nat_service_cache *cache,
-			const struct nat_hmap *seen,
-			struct nat_dnat_plan *plan, struct nat_changes *c)
+			size_t matched, struct nat_dnat_plan *plan,
+			struct nat_changes *c)
 {
 	uint64_t key, value;
 	size_t pos = 0;
 	int err = 0;
 
+	if (matched == cache->services.count)
+		return 0;
 	while (!err && nat_hmap_next(&cache->services, &pos, &key, &value)) {
-		if (nat_hmap_find(seen, key))
+		const struct nat_service_state *s = (const void *)value;
+
+		if (s->stamp == cache->stamp)
 			continue;
-		err = diff_service(key, (struct nat_service_state *)value,
-				   NULL, c);
+		err = diff_service(key, s, NULL, c);
 		if (!err)
 			err = push_update(plan, key, NULL);
 		if (!err)
@@ -419,25 +460,28 @@ static int plan_ips(const struct nat_service_cache *cache,
 	return err;
 }
 
-int nat_dnat_plan(const struct nat_service_cache *cache,
+int nat_dnat_plan(struct nat_service_cache *cache,
 		  const struct nat_services *desired, uint32_t base_buckets,
 		  struct nat_dnat_plan *plan, struct nat_changes *changes,
 		  char *error, size_t error_size)
 {
-	struct nat_hmap seen = { 0 };
+	struct nat_hmap fresh = { 0 };
+	size_t matched = 0;
 	int err;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->desired_ports = desired->count;
-	err = nat_hmap_init(&seen, desired->count);
+	cache->stamp++;
+	err = nat_hmap_init(&fresh, desired->count > cache->services.count ?
+			    desired->count - cache->services.count : 8);
 	if (!err)
-		err = plan_desired(cache, desired, base_buckets, &seen, plan,
-				   changes, error, error_size);
+		err = plan_desired(cache, desired, base_buckets, &fresh, &matched,
+			   plan, changes, error, error_size);
 	if (!err)
-		err = plan_removed(cache, &seen, plan, changes);
+		err = plan_removed(cache, matched, plan, changes);
 	if (!err)
 		err = plan_ips(cache, plan, changes);
-	nat_hmap_free(&seen);
+	nat_hmap_free(&fresh);
 	if (err == -ENOMEM)
 		snprintf(error, error_size, "out of memory planning services");
 	if (err)

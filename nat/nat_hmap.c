@@ -25,15 +25,9 @@ int nat_hmap_init(struct nat_hmap *map, size_t expected)
 
 	while (capacity < expected * 2)
 		capacity *= 2;
-	map->keys = calloc(capacity, sizeof(*map->keys));
-	map->values = calloc(capacity, sizeof(*map->values));
-	if (!map->keys || !map->values) {
-		free(map->keys);
-		free(map->values);
-		map->keys = NULL;
-		map->values = NULL;
+	map->slots = calloc(capacity, sizeof(*map->slots));
+	if (!map->slots)
 		return -ENOMEM;
-	}
 	map->capacity = capacity;
 	map->count = 0;
 	return 0;
@@ -41,10 +35,8 @@ int nat_hmap_init(struct nat_hmap *map, size_t expected)
 
 void nat_hmap_free(struct nat_hmap *map)
 {
-	free(map->keys);
-	free(map->values);
-	map->keys = NULL;
-	map->values = NULL;
+	free(map->slots);
+	map->slots = NULL;
 	map->capacity = 0;
 	map->count = 0;
 }
@@ -55,10 +47,10 @@ uint64_t *nat_hmap_find(const struct nat_hmap *map, uint64_t key)
 
 	if (!map->capacity)
 		return NULL;
-	for (i = slot_of(map, key); map->keys[i];
+	for (i = slot_of(map, key); map->slots[i].key;
 	     i = (i + 1) & (map->capacity - 1)) {
-		if (map->keys[i] == (key | NAT_HMAP_USED))
-			return &map->values[i];
+		if (map->slots[i].key == (key | NAT_HMAP_USED))
+			return &map->slots[i].value;
 	}
 	return NULL;
 }
@@ -71,9 +63,9 @@ static int grow(struct nat_hmap *map)
 	if (nat_hmap_init(&bigger, map->capacity) < 0)
 		return -ENOMEM;
 	for (i = 0; i < map->capacity; i++) {
-		if (map->keys[i])
-			nat_hmap_put(&bigger, map->keys[i] & ~NAT_HMAP_USED,
-				     map->values[i]);
+		if (map->slots[i].key)
+			nat_hmap_put(&bigger, map->slots[i].key & ~NAT_HMAP_USED,
+				     map->slots[i].value);
 	}
 	nat_hmap_free(map);
 	*map = bigger;
@@ -93,11 +85,11 @@ int nat_hmap_put(struct nat_hmap *map, uint64_t key, uint64_t value)
 		return -ENOMEM;
 	if ((map->count + 1) * 4 > map->capacity * 3 && grow(map) < 0)
 		return -ENOMEM;
-	for (i = slot_of(map, key); map->keys[i];
+	for (i = slot_of(map, key); map->slots[i].key;
 	     i = (i + 1) & (map->capacity - 1))
 		;
-	map->keys[i] = key | NAT_HMAP_USED;
-	map->values[i] = value;
+	map->slots[i].key = key | NAT_HMAP_USED;
+	map->slots[i].value = value;
 	map->count++;
 	return 0;
 }
@@ -108,23 +100,22 @@ void nat_hmap_remove(struct nat_hmap *map, uint64_t key)
 
 	if (!map->capacity)
 		return;
-	for (i = slot_of(map, key); map->keys[i]; i = (i + 1) & mask) {
-		if (map->keys[i] == (key | NAT_HMAP_USED))
+	for (i = slot_of(map, key); map->slots[i].key; i = (i + 1) & mask) {
+		if (map->slots[i].key == (key | NAT_HMAP_USED))
 			break;
 	}
-	if (!map->keys[i])
+	if (!map->slots[i].key)
 		return;
 	/* Shift later members of the probe run back into the hole. */
-	for (j = (i + 1) & mask; map->keys[j]; j = (j + 1) & mask) {
-		home = slot_of(map, map->keys[j] & ~NAT_HMAP_USED);
+	for (j = (i + 1) & mask; map->slots[j].key; j = (j + 1) & mask) {
+		home = slot_of(map, map->slots[j].key & ~NAT_HMAP_USED);
 		if (((j - home) & mask) >= ((j - i) & mask)) {
-			map->keys[i] = map->keys[j];
-			map->values[i] = map->values[j];
+			map->slots[i] = map->slots[j];
 			i = j;
 		}
 	}
-	map->keys[i] = 0;
-	map->values[i] = 0;
+	map->slots[i].key = 0;
+	map->slots[i].value = 0;
 	map->count--;
 }
 
@@ -132,9 +123,9 @@ bool nat_hmap_next(const struct nat_hmap *map, size_t *pos, uint64_t *key,
 		   uint64_t *value)
 {
 	for (; *pos < map->capacity; (*pos)++) {
-		if (map->keys[*pos]) {
-			*key = map->keys[*pos] & ~NAT_HMAP_USED;
-			*value = map->values[*pos];
+		if (map->slots[*pos].key) {
+			*key = map->slots[*pos].key & ~NAT_HMAP_USED;
+			*value = map->slots[*pos].value;
 			(*pos)++;
 			return true;
 		}

@@ -22,10 +22,14 @@
 
 /* ---- hash map ---------------------------------------------------------- */
 
+struct nat_hmap_slot {
+	uint64_t key;		/* key | NAT_HMAP_USED, 0 when free */
+	uint64_t value;
+};
+
 struct nat_hmap {
-	uint64_t *keys;		/* key | NAT_HMAP_USED, 0 when free */
-	uint64_t *values;
-	size_t capacity;	/* power of two */
+	struct nat_hmap_slot *slots;	/* key and value share a cache line */
+	size_t capacity;		/* power of two */
 	size_t count;
 };
 
@@ -178,6 +182,9 @@ struct nat_service_state {
 	size_t endpoint_count;
 	uint64_t *endpoints;		/* sorted, packed */
 	uint16_t *buckets;		/* index into endpoints, or EMPTY */
+	uint32_t stamp;			/* last plan that saw it */
+	uint32_t seen_index;		/* its index in that plan's input */
+	bool inline_arrays;		/* endpoints/buckets in this block */
 };
 
 void nat_service_state_free(struct nat_service_state *state);
@@ -187,6 +194,7 @@ struct nat_service_cache {
 	struct nat_hmap services;	/* key -> struct nat_service_state * */
 	struct nat_hmap ip_refs;	/* ip (host order) -> port count */
 	bool stale;			/* lost track: read back next time */
+	uint32_t stamp;			/* counts plans */
 };
 
 void nat_service_cache_init(struct nat_service_cache *cache);
@@ -209,9 +217,10 @@ struct nat_dnat_plan {
 /*
  * Compare desired with cache and push element changes to changes.
  * base_buckets: the configured bucket count. On a bad desired state
- * returns -EINVAL with a message in error. The cache is not modified.
+ * returns -EINVAL with a message in error. The cache's content is not
+ * modified (only the stamps that mark what this plan saw).
  */
-int nat_dnat_plan(const struct nat_service_cache *cache,
+int nat_dnat_plan(struct nat_service_cache *cache,
 		  const struct nat_services *desired, uint32_t base_buckets,
 		  struct nat_dnat_plan *plan, struct nat_changes *changes,
 		  char *error, size_t error_size);

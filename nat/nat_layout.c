@@ -450,7 +450,7 @@ void nat_put_table(struct nat_batch *b, struct nat_netlink *nl, bool add)
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NAT_TABLE_NAME);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nlh = nat_batch_add(b, nl, add ? NFT_MSG_NEWTABLE : NFT_MSG_DELTABLE,
-			    add ? NLM_F_CREATE : 0, NAT_TABLE_NAME);
+			    add ? NLM_F_CREATE : 0, NAT_TABLE_NAME, 256);
 	if (nlh) {
 		nftnl_table_nlmsg_build_payload(nlh, t);
 		nat_batch_close(b, nlh);
@@ -474,7 +474,7 @@ void nat_put_counters(struct nat_batch *b, struct nat_netlink *nl)
 		nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
 		nlh = nat_batch_add(b, nl, NFT_MSG_NEWOBJ,
 				    NLM_F_CREATE | NLM_F_EXCL,
-				    nat_counter_names[i]);
+				    nat_counter_names[i], 256);
 		if (nlh) {
 			nftnl_obj_nlmsg_build_payload(nlh, o);
 			nat_batch_close(b, nlh);
@@ -535,7 +535,7 @@ void nat_put_sets(struct nat_batch *b, struct nat_netlink *nl,
 		set_udata(s, (enum nat_set_index)i, buckets);
 		nlh = nat_batch_add(b, nl, NFT_MSG_NEWSET,
 				    NLM_F_CREATE | NLM_F_EXCL,
-				    nat_set_names[i]);
+				    nat_set_names[i], 1024);
 		if (nlh) {
 			nftnl_set_nlmsg_build_payload(nlh, s);
 			nat_batch_close(b, nlh);
@@ -566,7 +566,7 @@ void nat_put_chains(struct nat_batch *b, struct nat_netlink *nl,
 			nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 		}
 		nlh = nat_batch_add(b, nl, NFT_MSG_NEWCHAIN,
-				    NLM_F_CREATE | NLM_F_EXCL, d->name);
+				    NLM_F_CREATE | NLM_F_EXCL, d->name, 512);
 		if (nlh) {
 			nftnl_chain_nlmsg_build_payload(nlh, c);
 			nat_batch_close(b, nlh);
@@ -580,7 +580,7 @@ void nat_put_rule(struct nat_batch *b, struct nat_netlink *nl,
 {
 	struct nlmsghdr *nlh = nat_batch_add(b, nl, NFT_MSG_NEWRULE,
 					     NLM_F_CREATE | NLM_F_APPEND,
-					     rule->chain);
+					     rule->chain, 8192);
 
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, rule->rule);
@@ -602,7 +602,7 @@ void nat_put_rule_delete(struct nat_batch *b, struct nat_netlink *nl,
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
-	nlh = nat_batch_add(b, nl, NFT_MSG_DELRULE, 0, chain);
+	nlh = nat_batch_add(b, nl, NFT_MSG_DELRULE, 0, chain, 256);
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		nat_batch_close(b, nlh);
@@ -611,15 +611,14 @@ void nat_put_rule_delete(struct nat_batch *b, struct nat_netlink *nl,
 }
 
 #define ELEMENTS_PER_MESSAGE 400
+#define ELEMENT_ROOM 128	/* nested key, data and verdict attributes */
 
 static struct nftnl_set_elem *make_elem(enum nat_set_index set,
-					const struct nat_elem *e,
-					uint32_t buckets_unused)
+					const struct nat_elem *e)
 {
 	struct nftnl_set_elem *elem = nftnl_set_elem_alloc();
 	char chain[NAT_CHAIN_NAME_SIZE];
 
-	(void)buckets_unused;
 	if (!elem)
 		return NULL;
 	nftnl_set_elem_set(elem, NFTNL_SET_ELEM_KEY, e->key, e->key_len);
@@ -658,7 +657,7 @@ void nat_put_elements(struct nat_batch *b, struct nat_netlink *nl,
 			end = list->count;
 		for (size_t i = start; i < end; i++) {
 			struct nftnl_set_elem *elem =
-				make_elem(set, &list->items[i], 0);
+				make_elem(set, &list->items[i]);
 
 			if (!elem) {
 				b->error = -ENOMEM;
@@ -669,7 +668,8 @@ void nat_put_elements(struct nat_batch *b, struct nat_netlink *nl,
 		nlh = nat_batch_add(b, nl,
 				    add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
 				    add ? NLM_F_CREATE | NLM_F_EXCL : 0,
-				    nat_set_names[set]);
+				    nat_set_names[set],
+				    256 + (end - start) * ELEMENT_ROOM);
 		if (nlh) {
 			nftnl_set_elems_nlmsg_build_payload(nlh, s);
 			nat_batch_close(b, nlh);

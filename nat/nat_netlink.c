@@ -21,7 +21,6 @@
 #include "nat/nat_netlink.h"
 
 #define RECEIVE_SIZE (256 * 1024)
-#define MESSAGE_ROOM (128 * 1024)
 
 int nat_netlink_open(struct nat_netlink *nl)
 {
@@ -152,7 +151,8 @@ static int reserve(struct nat_batch *batch, size_t room)
 
 	if (batch->length + room <= batch->capacity)
 		return 0;
-	capacity = batch->capacity ? batch->capacity : 256 * 1024;
+	/* Start small: a sync that changes a few elements stays tiny. */
+	capacity = batch->capacity ? batch->capacity : 8192;
 	while (capacity < batch->length + room)
 		capacity *= 2;
 	grown = realloc(batch->buffer, capacity);
@@ -165,7 +165,7 @@ static int reserve(struct nat_batch *batch, size_t room)
 
 struct nlmsghdr *nat_batch_add(struct nat_batch *batch, struct nat_netlink *nl,
 			       uint16_t type, uint16_t flags,
-			       const char *object)
+			       const char *object, size_t room)
 {
 	struct nat_batch_message *message;
 
@@ -179,7 +179,7 @@ struct nlmsghdr *nat_batch_add(struct nat_batch *batch, struct nat_netlink *nl,
 		batch->length = NLMSG_ALIGN(sizeof(struct nlmsghdr) +
 					    sizeof(struct nfgenmsg));
 	}
-	if (reserve(batch, MESSAGE_ROOM))
+	if (reserve(batch, room + 256))
 		return NULL;
 	if (batch->message_count == batch->message_capacity) {
 		size_t capacity = batch->message_capacity ?

@@ -51,13 +51,13 @@ struct nat_batch {
 void nat_batch_init(struct nat_batch *batch, struct nat_netlink *nl);
 void nat_batch_free(struct nat_batch *batch);
 /*
- * Start a message of type (NFT_MSG_*) with flags; object names what it
- * touches for error messages. Room for 128 KiB of payload. NULL on
+ * Start a message of type (NFT_MSG_*) with flags and room bytes of
+ * payload; object names what it touches for error messages. NULL on
  * allocation failure (remembered in batch->error).
  */
 struct nlmsghdr *nat_batch_add(struct nat_batch *batch, struct nat_netlink *nl,
 			       uint16_t type, uint16_t flags,
-			       const char *object);
+			       const char *object, size_t room);
 /* Close the message started by nat_batch_add. */
 void nat_batch_close(struct nat_batch *batch, struct nlmsghdr *nlh);
 /* Messages besides begin/end. */

@@ -11,6 +11,8 @@
  * STATE.json: {"policy": {...}, "services": [...]} (see tests/nat/README
  * in nat/README.md). "services" absent keeps the service maps.
  * With --rss, the last line also gives the process's VmRSS and VmHWM.
+ * With --cycle N, the last two states are then applied alternately N more
+ * times (for timing one change against a warm cache).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -211,46 +213,62 @@ static long status_kib(const char *field)
 	return value;
 }
 
-static int apply(int argc, char **argv, bool rss)
+static void print_stats(const char *file, const struct nat_apply_stats *stats)
+{
+	printf("{\"file\": \"%s\", \"kernel_changed\": %s, "
+	       "\"table_rebuilt\": %s, \"read_back\": %s, "
+	       "\"chains_rewritten\": %zu, \"elements_added\": %zu, "
+	       "\"elements_deleted\": %zu, \"service_ports\": %zu, "
+	       "\"netlink_messages\": %zu, \"duration_ms\": %.3f",
+	       file, stats->kernel_changed ? "true" : "false",
+	       stats->table_rebuilt ? "true" : "false",
+	       stats->read_back ? "true" : "false",
+	       stats->chains_rewritten, stats->elements_added,
+	       stats->elements_deleted, stats->service_ports,
+	       stats->netlink_messages, stats->duration_ms);
+}
+
+/*
+ * Apply each state in order; then, with cycle > 0, apply the last two
+ * states alternately cycle more times (parsed once, as a daemon would
+ * hold them).
+ */
+static int apply(int argc, char **argv, bool rss, int cycle)
 {
 	struct nat *nat = nat_open();
-	int status = 0;
+	struct state *states = calloc((size_t)argc, sizeof(*states));
+	int status = 0, total = argc + (argc >= 2 ? cycle : 0);
 
-	if (!nat) {
+	if (!nat || !states) {
 		fprintf(stderr, "nat_open: %s\n", strerror(errno));
 		return 1;
 	}
-	for (int i = 0; i < argc; i++) {
+	for (int i = 0; i < total; i++) {
+		int which = i < argc ? i : argc - 2 + (i - argc + 1) % 2;
+		struct state *st = &states[which];
 		struct nat_apply_stats stats;
-		struct state st;
 		int err;
 
-		parse_state(argv[i], &st);
-		err = nat_apply(nat, &st.policy,
-				st.has_services ? &st.services : NULL, &stats);
-		free_state(&st);
+		if (i < argc)
+			parse_state(argv[which], st);
+		err = nat_apply(nat, &st->policy,
+				st->has_services ? &st->services : NULL,
+				&stats);
 		if (err) {
 			fprintf(stderr, "error: %s\n", nat_error(nat));
 			status = 1;
 			break;
 		}
-		printf("{\"file\": \"%s\", \"kernel_changed\": %s, "
-		       "\"table_rebuilt\": %s, \"read_back\": %s, "
-		       "\"chains_rewritten\": %zu, \"elements_added\": %zu, "
-		       "\"elements_deleted\": %zu, \"service_ports\": %zu, "
-		       "\"netlink_messages\": %zu, \"duration_ms\": %.3f",
-		       argv[i], stats.kernel_changed ? "true" : "false",
-		       stats.table_rebuilt ? "true" : "false",
-		       stats.read_back ? "true" : "false",
-		       stats.chains_rewritten, stats.elements_added,
-		       stats.elements_deleted, stats.service_ports,
-		       stats.netlink_messages, stats.duration_ms);
-		if (rss && i == argc - 1)
+		print_stats(argv[which], &stats);
+		if (rss && i == total - 1)
 			printf(", \"rss_kib\": %ld, \"hwm_kib\": %ld",
 			       status_kib("VmRSS:"), status_kib("VmHWM:"));
 		printf("}\n");
 		fflush(stdout);
 	}
+	for (int i = 0; i < argc; i++)
+		free_state(&states[i]);
+	free(states);
 	nat_close(nat);
 	return status;
 }
@@ -261,17 +279,27 @@ int main(int argc, char **argv)
 	bool rss = false;
 	int err = 0;
 
-	if (argc > 2 && !strcmp(argv[1], "--rss")) {
-		rss = true;
+	int cycle = 0;
+
+	for (;;) {
+		if (argc > 2 && !strcmp(argv[1], "--rss")) {
+			rss = true;
+		} else if (argc > 3 && !strcmp(argv[1], "--cycle")) {
+			cycle = atoi(argv[2]);
+			argv++;
+			argc--;
+		} else {
+			break;
+		}
 		argv++;
 		argc--;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "apply"))
-		return apply(argc - 2, argv + 2, rss);
+		return apply(argc - 2, argv + 2, rss, cycle);
 	if (argc != 2 || (strcmp(argv[1], "counters") &&
 			  strcmp(argv[1], "cleanup"))) {
-		fprintf(stderr, "usage: nat_apply_tool [--rss] apply STATE.json"
-			"... | counters | cleanup\n");
+		fprintf(stderr, "usage: nat_apply_tool [--rss] [--cycle N] "
+			"apply STATE.json... | counters | cleanup\n");
 		return 2;
 	}
 	nat = nat_open();
