@@ -127,15 +127,20 @@ check "PREFIX=/usr/local: ExecStart follows" grep -qx \
 check "PREFIX=/usr/local: daemon installed there" test -x "$prefix_dest/usr/local/sbin/clustergated"
 
 # --- sysctl --------------------------------------------------------------
-# Applied by systemd-sysctl, as at boot, inside a namespace of our own.
+# Applied by systemd-sysctl, as at boot, inside a namespace of our own that
+# already has a NIC (eth0), like a VM when sysctl runs.
 ns=$(cg_ns sysctl)
+peer=$(cg_ns sysctlpeer)
+cg_link "$ns" eth0 "$peer" eth0
 sysctl_in_ns() { ip netns exec "$ns" cat "/proc/sys/net/ipv4/$1"; }
 check "sysctl snippet applies cleanly" quiet_ok ip netns exec "$ns" \
 	/lib/systemd/systemd-sysctl "$dest/etc/sysctl.d/60-clustergate.conf"
 check "ip_forward = 1" test "$(sysctl_in_ns ip_forward)" = 1
-check "conf.all.rp_filter = 2 (loose)" test "$(sysctl_in_ns conf/all/rp_filter)" = 2
-check "conf.default.rp_filter = 2 (loose)" test "$(sysctl_in_ns conf/default/rp_filter)" = 2
-check "conf.all.send_redirects = 0" test "$(sysctl_in_ns conf/all/send_redirects)" = 0
+check "rp_filter = 2 (loose): all, default, eth0" test \
+	"$(sysctl_in_ns conf/all/rp_filter)$(sysctl_in_ns conf/default/rp_filter)$(sysctl_in_ns conf/eth0/rp_filter)" = 222
+check "send_redirects = 0: all, default, eth0" test \
+	"$(sysctl_in_ns conf/all/send_redirects)$(sysctl_in_ns conf/default/send_redirects)$(sysctl_in_ns conf/eth0/send_redirects)" = 000
+check "accept_redirects = 0 on eth0" test "$(sysctl_in_ns conf/eth0/accept_redirects)" = 0
 check "fib_multipath_hash_policy = 1 (L4)" test "$(sysctl_in_ns fib_multipath_hash_policy)" = 1
 
 # --- packer --------------------------------------------------------------
