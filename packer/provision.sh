@@ -28,7 +28,8 @@ src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 jobs=${MAKE_JOBS:-$(nproc)}
 
 die() { echo "provision: $*" >&2; exit 1; }
-say() { echo "provision: $*"; }
+started=$(date +%s)
+say() { echo "provision: [$(( $(date +%s) - started ))s] $*"; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 if [ ! -f "$src/Makefile" ] || [ ! -f "$src/packer/provision.sh" ]; then
