@@ -157,7 +157,8 @@ build {
   # The tree without build outputs or git metadata.
   provisioner "shell-local" {
     inline = [
-      "if [ -z '${var.source_tarball}' ]; then mkdir -p '${path.root}/../build/image' && tar -C '${path.root}/..' --exclude=./build --exclude=./.git -czf '${local.source_tarball}' .; fi",
+      # Both builders may run this at once: write aside, rename atomically.
+      "if [ -z '${var.source_tarball}' ]; then mkdir -p '${path.root}/../build/image' && t=$(mktemp '${local.source_tarball}.XXXXXX') && tar -C '${path.root}/..' --exclude=./build --exclude=./.git -czf \"$t\" . && mv \"$t\" '${local.source_tarball}'; fi",
     ]
   }
 
