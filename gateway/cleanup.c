@@ -3,12 +3,14 @@
  * part that owns kernel state has one step below; a step removes only
  * objects of its own (routes: protocol 97, nat: its own nftables table).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gateway/cli.h"
 #include "gateway/control.h"
+#include "nat/nat.h"
 #include "routes/routes.h"
 
 struct cleanup_step {
@@ -40,8 +42,33 @@ static int cleanup_routes(unsigned *removed, const char **error)
 	return err;
 }
 
+static int cleanup_nat(unsigned *removed, const char **error)
+{
+	static char message[600];
+	struct nat *nat = nat_open();
+	bool table = false;
+	int err;
+
+	*removed = 0;
+	if (!nat) {
+		snprintf(message, sizeof(message), "netlink: %s",
+			 strerror(errno));
+		*error = message;
+		return -errno;
+	}
+	err = nat_cleanup(nat, &table);
+	if (err) {
+		snprintf(message, sizeof(message), "%s", nat_error(nat));
+		*error = message;
+	}
+	*removed = table;	/* table inet clustergate */
+	nat_close(nat);
+	return err;
+}
+
 static const struct cleanup_step steps[] = {
 	{ "routes", cleanup_routes },
+	{ "nat", cleanup_nat },
 	{ NULL, NULL },
 };
 

@@ -15,5 +15,11 @@ BINARIES += $(BUILD)/bin/nat_apply_tool
 
 $(eval $(call unit_test,test_nat_logic,tests/unit/test_nat_logic.c,cgnat))
 
-NET_TESTS += tests/nat/test_nat_policy.sh tests/nat/test_nat_dnat.sh
+NET_TESTS += tests/nat/test_nat_policy.sh tests/nat/test_nat_dnat.sh \
+	tests/nat/test_nat_daemon.sh
 BENCH_SCRIPTS += tests/bench/nat_bench.sh
+
+# clustergated's nat component; `clustergate cleanup` removes the table.
+DAEMON_SRCS += gateway/nat_component.c gateway/static_services.c
+DAEMON_LIBS += cgnat
+CLI_LIBS += cgnat

@@ -679,7 +679,7 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 
 int nat_read_counters(struct nat *nat, struct nat_counters *counters)
 {
-	char buffer[512];
+	char buffer[512] = { 0 };
 	struct nlmsghdr *nlh;
 	struct nat_kernel kernel;
 	int err;
@@ -704,11 +704,13 @@ int nat_read_counters(struct nat *nat, struct nat_counters *counters)
 	return err;
 }
 
-int nat_cleanup(struct nat *nat)
+int nat_cleanup(struct nat *nat, bool *removed)
 {
 	struct nat_batch batch;
 	int err;
 
+	if (removed)
+		*removed = false;
 	forget_cache(nat);
 	nat_batch_init(&batch, &nat->nl);
 	nat_put_table(&batch, &nat->nl, false);
@@ -719,5 +721,7 @@ int nat_cleanup(struct nat *nat)
 		nat->error[0] = '\0';
 		return 0;
 	}
+	if (!err && removed)
+		*removed = true;
 	return err;
 }

@@ -121,9 +121,9 @@ int nat_read_counters(struct nat *nat, struct nat_counters *counters);
 
 /*
  * Delete the table (`clustergate cleanup`). Returns 0, also when there was
- * no table, or -errno.
+ * no table, or -errno. removed (may be NULL) says whether it existed.
  */
-int nat_cleanup(struct nat *nat);
+int nat_cleanup(struct nat *nat, bool *removed);
 
 /* The last error message of this handle ("" if none). */
 const char *nat_error(const struct nat *nat);

@@ -107,7 +107,7 @@ static int generation_cb(const struct nlmsghdr *nlh, void *data)
 
 int nat_netlink_generation(struct nat_netlink *nl, uint32_t *generation)
 {
-	char buffer[256];
+	char buffer[256] = { 0 };
 	struct nlmsghdr *nlh;
 	ssize_t n;
 	int ret;
@@ -158,6 +158,8 @@ static int reserve(struct nat_batch *batch, size_t room)
 	grown = realloc(batch->buffer, capacity);
 	if (!grown)
 		return batch->error = -ENOMEM;
+	/* libmnl 1.0.4 skips attribute padding: keep unwritten bytes zero */
+	memset(grown + batch->capacity, 0, capacity - batch->capacity);
 	batch->buffer = grown;
 	batch->capacity = capacity;
 	return 0;

@@ -169,7 +169,7 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 static int dump(struct nat_netlink *nl, uint16_t type, mnl_cb_t cb,
 		void *data)
 {
-	char buffer[512];
+	char buffer[512] = { 0 };
 	struct nlmsghdr *nlh;
 	uint16_t flags = type == NFT_MSG_GETTABLE ? NLM_F_ACK : NLM_F_DUMP;
 
@@ -280,7 +280,7 @@ int nat_read_elements(struct nat_netlink *nl, enum nat_set_index set,
 {
 	struct elements_read read = { .set = set, .out = out };
 	struct nftnl_set *s = nftnl_set_alloc();
-	char buffer[512];
+	char buffer[512] = { 0 };
 	struct nlmsghdr *nlh;
 	int err;
 

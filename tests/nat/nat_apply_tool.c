@@ -308,7 +308,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(argv[1], "cleanup")) {
-		err = nat_cleanup(nat);
+		err = nat_cleanup(nat, NULL);
 	} else {
 		struct nat_counters c;
 

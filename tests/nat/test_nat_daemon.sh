@@ -1,0 +1,110 @@
+#!/bin/bash
+# clustergated's nat component: static services in proxy mode (no API),
+# status counters, reload, hitless stop, `clustergate cleanup`.
+#
+#   office 172.16.0.50 --ipsec0-- gw (clustergated, 10.0.16.5) --eth0--
+#   router 10.0.16.1 --- ep1 (pod 10.0.0.13), ep2 (pod 10.0.0.14)
+. "$(dirname "$0")/../lib.sh"
+
+BIN=build/bin
+HERE=$(dirname "$0")
+OFFICE=$(cg_ns office)
+GW=$(cg_ns gw)
+ROUTER=$(cg_ns router)
+EP1=$(cg_ns ep1)
+EP2=$(cg_ns ep2)
+
+cg_link "$OFFICE" eth0 "$GW" ipsec0
+cg_link "$GW" eth0 "$ROUTER" eth0
+cg_link "$ROUTER" ep1 "$EP1" eth0
+cg_link "$ROUTER" ep2 "$EP2" eth0
+ip -n "$OFFICE" addr add 172.16.0.50/24 dev eth0
+ip -n "$OFFICE" route add default via 172.16.0.1
+ip -n "$GW" addr add 172.16.0.1/24 dev ipsec0
+ip -n "$GW" addr add 10.0.16.5/20 dev eth0
+ip -n "$GW" route add default via 10.0.16.1
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$ROUTER" addr add 10.0.16.1/20 dev eth0
+ip -n "$ROUTER" route add 10.0.0.13/32 dev ep1
+ip -n "$ROUTER" route add 10.0.0.14/32 dev ep2
+ip netns exec "$ROUTER" sysctl -qw net.ipv4.ip_forward=1
+for pair in "$EP1 10.0.0.13" "$EP2 10.0.0.14"; do
+	set -- $pair
+	ip -n "$1" addr add "$2/32" dev eth0
+	ip -n "$1" route add 10.0.16.1/32 dev eth0
+	ip -n "$1" route add default via 10.0.16.1 dev eth0
+	cg_bg "$1" python3 "$HERE/echo_server.py" "$2" 8080
+done
+
+printf 'not-a-secret' > "$CG_TMP/psk"
+chmod 600 "$CG_TMP/psk"
+SOCK="$CG_TMP/run/cg.sock"
+CONF="$CG_TMP/clustergate.json"
+# config SNAT ENDPOINTS_JSON
+config() {
+	python3 - "$CG_TMP" "$1" "$2" <<'PY'
+import json, sys
+tmp, snat, endpoints = sys.argv[1], sys.argv[2] == "true", json.loads(sys.argv[3])
+c = json.load(open("etc/clustergate.json"))
+c["gateway"]["tunnel_interface"] = "ipsec0"
+c["auth"]["psk_file"] = tmp + "/psk"
+c["control"]["socket"] = tmp + "/run/cg.sock"
+del c["cluster"]["api"]
+del c["metrics"]
+c["nat"]["snat"] = snat
+c["services"] = {"mode": "proxy", "static": [
+    {"name": "web", "cluster_ip": "10.0.58.158",
+     "ports": [{"name": "http", "port": 80, "target_port": 8080}],
+     "endpoints": endpoints},
+    {"name": "empty", "cluster_ip": "10.0.58.159",
+     "ports": [{"port": 443}], "endpoints": []}]}
+json.dump(c, open(tmp + "/clustergate.json", "w"), indent=1)
+PY
+}
+status() { $BIN/clustergate status --json -s "$SOCK"; }
+nat_field() { status | python3 -c "import json,sys; d=json.load(sys.stdin)['nat']; print(eval('d' + sys.argv[1]))" "$1"; }
+get() { ip netns exec "$OFFICE" curl -s --max-time 3 http://10.0.58.158/; }
+
+config true '["10.0.0.13", "10.0.0.14"]'
+ip netns exec "$GW" $BIN/clustergated -c "$CONF" 2> "$CG_TMP/daemon.log" &
+DAEMON=$!
+cg_track_pid $DAEMON
+check "clustergated starts (control socket)" wait_for 30 test -S "$SOCK"
+check "static service is served through the gateway's DNAT" wait_for 10 sh -c "ip netns exec $OFFICE curl -s --max-time 2 http://10.0.58.158/ | grep -q server="
+
+for i in $(seq 1 20); do get; done > "$CG_TMP/spread.txt"
+check "both static endpoints serve ($(sort "$CG_TMP/spread.txt" | uniq -c | tr -s ' \n' ' '))" \
+	test "$(sort -u "$CG_TMP/spread.txt" | wc -l)" = 2
+check "status nat: 2 service ports from static config" \
+	test "$(nat_field "['service_ports']") $(nat_field "['services']")" = "2 static"
+check "status nat: SNAT counter counts the traffic ($(nat_field "['counters']['snat_packets']"))" \
+	test "$(nat_field "['counters']['snat_packets']")" -ge 100
+check "status nat: last sync duration is reported ($(nat_field "['last_sync_ms']") ms)" \
+	python3 -c "import sys; sys.exit(not 0 < float(sys.argv[1]) < 10000)" "$(nat_field "['last_sync_ms']")"
+ip netns exec "$OFFICE" curl -s --max-time 2 http://10.99.0.1/ >/dev/null
+check "status nat: policy drops counted ($(nat_field "['counters']['policy_drop_packets']"))" \
+	test "$(nat_field "['counters']['policy_drop_packets']")" -ge 1
+
+# Reload: one endpoint and snat=false.
+config false '["10.0.0.14"]'
+ip -n "$EP2" route add 172.16.0.0/24 via 10.0.16.1 dev eth0
+ip -n "$ROUTER" route add 172.16.0.0/24 via 10.0.16.5
+kill -HUP $DAEMON
+check "reload: only the remaining endpoint serves, seeing the office address" \
+	wait_for 10 sh -c "ip netns exec $OFFICE curl -s --max-time 2 http://10.0.58.158/ | grep -qx 'peer=172.16.0.50 server=10.0.0.14'"
+for i in $(seq 1 10); do get; done > "$CG_TMP/one.txt"
+check "reload: all 10 requests go to 10.0.0.14" \
+	test "$(grep -c 'server=10.0.0.14' "$CG_TMP/one.txt")" = 10
+
+# Stop: the table stays, traffic keeps flowing.
+kill $DAEMON
+wait $DAEMON
+check "after clustergated stops, table inet clustergate is still there" \
+	ip netns exec "$GW" nft list table inet clustergate >/dev/null
+check "... and the service still answers" test -n "$(get)"
+out=$(ip netns exec "$GW" $BIN/clustergate cleanup -s "$SOCK" 2>&1)
+check "clustergate cleanup reports the table ($(grep nat <<<"$out"))" \
+	grep -q '^nat: removed 1 object(s)$' <<<"$out"
+check "... and it is gone" \
+	bash -c "! ip netns exec $GW nft list table inet clustergate 2>/dev/null"
+finish
