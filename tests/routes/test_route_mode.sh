@@ -120,7 +120,8 @@ check "nodes come back into the group" \
 
 kill -TERM "$DAEMON"; wait "$DAEMON"
 out=$(ip netns exec "$GW" $BIN/clustergate cleanup -c "$CONF" 2>&1); rc=$?
-check "clustergate cleanup succeeds" test $rc -eq 0 -a "$out" = "routes: removed 5 object(s)"
+check "clustergate cleanup succeeds" test $rc -eq 0
+check "cleanup reports the routes part" grep -qx "routes: removed 5 object(s)" <<<"$out"
 check "no route or nexthop of ours is left" test \
 	"$(ip -n "$GW" -j route show table all | jq '[.[] | select(.protocol == "97")] | length')/$(ip -n "$GW" -j nexthop | jq length)" = 0/0
 check "the foreign route survived" \
