@@ -67,18 +67,25 @@ METHOD(plugin_t, get_name, char*,
 }
 
 /**
+ * Where clustergate.json is.
+ */
+static char *config_path()
+{
+	return lib->settings->get_str(lib->settings,
+								  "%s.plugins.clustergate.config",
+								  CG_DEFAULT_CONFIG_PATH, lib->ns);
+}
+
+/**
  * Load clustergate.json, logging every problem with its JSON path.
  */
 static struct cg_config *load_config()
 {
 	struct cg_errors errors;
 	struct cg_config *config;
-	char *path;
+	char *path = config_path();
 	size_t i;
 
-	path = lib->settings->get_str(lib->settings,
-							"%s.plugins.clustergate.config",
-							CG_DEFAULT_CONFIG_PATH, lib->ns);
 	config = config_load(path, &errors);
 	for (i = 0; i < errors.count; i++)
 	{
@@ -92,13 +99,10 @@ static struct cg_config *load_config()
 		}
 	}
 	config_errors_clear(&errors);
-	if (!config)
+	if (config)
 	{
-		DBG1(DBG_CFG, "clustergate: plugin disabled, no tunnel configured: "
-			 "fix %s and restart charon", path);
-		return NULL;
+		DBG1(DBG_CFG, "clustergate: loaded %s", path);
 	}
-	DBG1(DBG_CFG, "clustergate: loaded %s", path);
 	return config;
 }
 
@@ -192,6 +196,8 @@ static bool plugin_cb(private_clustergate_plugin_t *this,
 	config = load_config();
 	if (!config)
 	{
+		DBG1(DBG_CFG, "clustergate: plugin disabled, no tunnel configured: "
+			 "fix %s and restart charon", config_path());
 		return FALSE;
 	}
 	registered = register_objects(this, config);

@@ -59,6 +59,9 @@ json.dump(c, open(sys.argv[2], "w"))
 PY
 ip -n "$OFFICE" addr add 172.16.1.1/24 dev lan0
 office_respond_only
+# clustergated's forward policy admits office subnets too: reload it as well.
+check "clustergated reloads the new subnet" \
+	sh -c "$BIN/clustergate reload -s $T/cg.sock >/dev/null"
 check "reload with a new office subnet" reload_gw
 check "log says the tunnel is re-established" wait_for 5 grep -q \
 	'clustergate: tunnel configuration changed, re-establishing the tunnel' \
