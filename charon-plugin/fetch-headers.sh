@@ -26,8 +26,6 @@ installed=$(dpkg-query -W -f='${Version}' strongswan-charon 2>/dev/null) ||
 # Upstream version: strip the epoch and the Debian revision.
 upstream=${installed#*:}
 upstream=${upstream%%-*}
-tree="$out/strongswan-$upstream"
-stamp="$tree.stamp"
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -53,7 +51,7 @@ add_deb_src() {
 	[ -r "$sources" ] || die "$sources not found: add a deb-src entry for Debian by hand"
 	[ "$(id -u)" -eq 0 ] || die "must run as root to add $src_sources"
 	# Paragraphs are stanzas; keep those of type deb whose URIs are Debian.
-	awk 'BEGIN { RS = ""; ORS = "\n\n" }
+	awk 'BEGIN { RS = "" }
 	     /(^|\n)Types:[^\n]*deb/ && /(^|\n)URIs:[^\n]*debian/ {
 		out = ""
 		n = split($0, lines, "\n")
