@@ -28,5 +28,5 @@ install-routes:
 $(eval $(call unit_test,test_routes_plan,tests/unit/test_routes_plan.c,routes cgconfig))
 $(eval $(call unit_test,test_routes_health,tests/unit/test_routes_health.c gateway/health.c,cgcore))
 NET_TESTS += tests/routes/test_routes_lib.sh tests/routes/test_route_mode.sh \
-	tests/routes/test_doctor.sh
+	tests/routes/test_doctor.sh tests/routes/test_route_api.sh
 BENCH_SCRIPTS += tests/bench/route_failover.sh

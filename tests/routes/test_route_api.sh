@@ -1,0 +1,78 @@
+#!/bin/bash
+# Route mode with nodes from the Kubernetes API (tests/k8s/fake_apiserver.py)
+# and nodes.pod_cidr_routes: ready, schedulable nodes carry the service
+# CIDR; a cordoned node is drained, a not-ready one excluded, both keep
+# their pod CIDR route; a deleted node loses it.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/topology.sh"
+. "$(dirname "$0")/config.sh"
+BIN=build/bin
+K8S=tests/k8s
+SOCK="$CG_TMP/run/cg.sock"
+CONF="$CG_TMP/clustergate.json"
+
+topology_up || { fail "topology"; finish; }
+route_config "$CONF"
+sh $K8S/make_certs.sh "$CG_TMP" >/dev/null 2>&1
+printf 'token-one\n' > "$CG_TMP/token"
+python3 - "$CG_TMP" "$CONF" <<'PY'
+import json, sys
+tmp, conf = sys.argv[1:3]
+c = json.load(open(conf))
+c["cluster"]["api"] = {"server": "https://127.0.0.1:6443", "ca_file": tmp + "/ca.crt",
+                       "token_file": tmp + "/token", "timeout": 2}
+c["nodes"].pop("static")
+c["nodes"]["pod_cidr_routes"] = True
+json.dump(c, open(conf, "w"), indent=1)
+
+def node(i, ready=True, unschedulable=False):
+    return {"kind": "Node", "metadata": {"name": "n%d" % i},
+            "spec": {"podCIDR": "10.244.%d.0/24" % i, "unschedulable": unschedulable},
+            "status": {"addresses": [{"type": "InternalIP", "address": "10.0.32.%d" % (22 + i)}],
+                       "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+json.dump({"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
+           "items": [node(i) for i in (1, 2, 3)]}, open(tmp + "/nodes.json", "w"))
+for name, obj in (("cordon2", node(2, unschedulable=True)), ("uncordon2", node(2)),
+                  ("notready3", node(3, ready=False)), ("n3", node(3))):
+    json.dump(obj, open("%s/%s.json" % (tmp, name), "w"))
+json.dump({"kind": "List", "metadata": {"resourceVersion": "1"}, "items": []},
+          open(tmp + "/empty.json", "w"))
+PY
+cg_bg "$GW" python3 $K8S/fake_apiserver.py --port 6443 --control-port 6444 \
+	--tls-cert "$CG_TMP/server.crt" --tls-key "$CG_TMP/server.key" \
+	--token-file "$CG_TMP/token" --services "$CG_TMP/empty.json" \
+	--endpointslices "$CG_TMP/empty.json" --nodes "$CG_TMP/nodes.json" \
+	--bookmark-interval 1 2>"$CG_TMP/api.log"
+wait_for 10 ip netns exec "$GW" python3 $K8S/ctl.py state 6444 >/dev/null
+cg_bg "$GW" $BIN/clustergated -c "$CONF" 2>"$CG_TMP/daemon.log"
+apictl() { ip netns exec "$GW" python3 $K8S/ctl.py event 6444 "$@" >/dev/null; }
+status() { $BIN/clustergate status --json -s "$SOCK"; }
+members_are() { test "$(group_members)" = "$*"; }
+pod_route() { ip -n "$GW" -j route show "10.244.$1.0/24" | jq -r '.[0].gateway // empty'; }
+state_of() { status | jq -r ".nodes.nodes[] | select(.name == \"$1\") | .state"; }
+
+check "nodes from the API: the group holds all three" \
+	wait_for 20 members_are "10.0.32.23 10.0.32.24 10.0.32.25 "
+check "status says the nodes come from kubernetes" \
+	test "$(status | jq -r .nodes.source)" = kubernetes
+check "each node's pod CIDR is routed to it" \
+	test "$(pod_route 1) $(pod_route 2) $(pod_route 3)" = "10.0.32.23 10.0.32.24 10.0.32.25"
+
+apictl MODIFIED "$CG_TMP/cordon2.json"
+check "a cordoned node is drained from the group" \
+	wait_for 10 members_are "10.0.32.23 10.0.32.25 "
+check "  status shows it drained" test "$(state_of n2)" = drained
+check "  its pod CIDR route stays (its pods still run there)" test "$(pod_route 2)" = 10.0.32.24
+
+apictl MODIFIED "$CG_TMP/notready3.json"
+check "a not-ready node leaves the group" wait_for 10 members_are "10.0.32.23 "
+check "  status shows it not-ready" test "$(state_of n3)" = not-ready
+
+apictl MODIFIED "$CG_TMP/uncordon2.json"
+check "an uncordoned node comes back after its probe" \
+	wait_for 10 members_are "10.0.32.23 10.0.32.24 "
+
+apictl DELETED "$CG_TMP/n3.json"
+check "a deleted node loses its pod CIDR route" wait_for 10 test -z "$(pod_route 3)"
+check "  and is gone from the status" test -z "$(state_of n3)"
+finish
