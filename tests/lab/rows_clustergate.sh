@@ -269,7 +269,7 @@ lab_doctor_check() {
 
 row_route_nomasq_title() { echo "route mode, kube-proxy no masq"; }
 row_route_nomasq_explain() {
-	echo "the gateway routes on-link to the node; node B DNATs without SNAT, the pod's reply bypasses node B and the VPC drops it"
+	echo "the gateway SNATs and routes on-link to the node; node B DNATs without SNAT, the pod answers the gateway by another VPC port, the VPC drops it"
 }
 row_route_nomasq_expect() {
 	case $1 in nonbackend) echo vpcdrop ;; *) echo pass ;; esac
@@ -330,7 +330,27 @@ row_proxy_setup() {
 	wait_for 15 sh -c "ip netns exec $NS_GW nft list ruleset | grep -q $LAB_SERVICE_IP"
 }
 row_proxy_steer() { lab_vpc_service_route "$1"; }
+# With no VPC route for the service CIDR at all, a ping to the ClusterIP
+# can only be answered by the gateway itself.
+lab_proxy_gateway_ping() {
+	lab_vpc_service_route none
+	lab_forget_flows
+	if lab_ping "$LAB_SERVICE_IP"; then
+		LAB_proxy_GATEWAY_PING=pass
+		echo "ping $LAB_SERVICE_IP with no VPC route for the service CIDR: the gateway answers"
+	else
+		LAB_proxy_GATEWAY_PING=fail
+		echo "ping $LAB_SERVICE_IP with no VPC route for the service CIDR: no reply"
+	fi
+}
+
+row_proxy_check() {
+	check "proxy mode: the gateway itself answers ping for the ClusterIP" \
+		test "${LAB_proxy_GATEWAY_PING:-}" = pass
+}
+
 row_proxy_note() {
+	lab_proxy_gateway_ping
 	if [ "$LAB_SERVICES_FROM" = api ]; then
 		echo "Services from the test Kubernetes API server (list + watch over HTTPS); nat.snat=true"
 	else
