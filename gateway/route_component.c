@@ -191,6 +191,25 @@ static bool same_set(const struct in_addr *a, size_t a_count,
 	return true;
 }
 
+/*
+ * Take the service CIDR's group from the target, so status and "keep the
+ * last group" follow what the kernel holds even after a partial sync.
+ */
+static void read_group(struct route_state *s)
+{
+	struct in_addr *current = NULL;
+	int n = s->target->ops->current(s->target, s->table, &s->service_cidr,
+					&current);
+
+	if (n < 0)
+		return;
+	if (!same_set(current, (size_t)n, s->group, s->group_count))
+		log_group(s, current, (size_t)n);
+	free(s->group);
+	s->group = current;
+	s->group_count = (size_t)n;
+}
+
 static void sync_now(void *data)
 {
 	struct route_state *s = data;
@@ -214,22 +233,17 @@ static void sync_now(void *data)
 	desired.count = build_desired(s, dests, service_nodes);
 	err = s->target->ops->sync(s->target, &desired, &result, &error);
 	s->last_sync = time(NULL);
-	snprintf(s->last_error, sizeof(s->last_error), "%s",
-		 err && error ? error : "");
 	if (err) {
-		log_err("route: %s; retrying in %d s", error ? error : "sync failed",
-			RETRY_MS / 1000);
+		/* Once per distinct problem; the retries stay quiet. */
+		if (strcmp(s->last_error, error ? error : "sync failed"))
+			log_err("route: %s; retrying every %d s",
+				error ? error : "sync failed", RETRY_MS / 1000);
 		request_sync(s, RETRY_MS);
 	}
-	if (!err && s->service_routes && desired.count &&
-	    !same_set(service_nodes, dests[0].node_count, s->group,
-		      s->group_count)) {
-		log_group(s, service_nodes, dests[0].node_count);
-		free(s->group);
-		s->group = service_nodes;
-		s->group_count = dests[0].node_count;
-		service_nodes = NULL;
-	}
+	snprintf(s->last_error, sizeof(s->last_error), "%s",
+		 err ? (error ? error : "sync failed") : "");
+	if (s->service_routes)
+		read_group(s);
 	if (result.routes_deleted || result.groups_deleted)
 		log_info("route: removed %u route(s) and %u group(s) no longer "
 			 "wanted", result.routes_deleted, result.groups_deleted);
