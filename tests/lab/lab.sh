@@ -98,7 +98,7 @@ lab_keep() {
 	  swanctl --list-sas --uri unix://$LAB_LOGS/office.vici
 	EOF
 	[ -S "$LAB_LOGS/clustergated.sock" ] && cat <<-EOF
-	  $LAB_BIN/clustergate -c $LAB_LOGS/clustergate.json status
+	  $LAB_BIN/clustergate status -c $LAB_LOGS/clustergate.json
 	EOF
 	cat <<-EOF
 
