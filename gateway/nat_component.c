@@ -9,6 +9,7 @@
  * a restart of clustergated is hitless; `clustergate cleanup` removes it.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,9 @@ static int apply(struct nat_component *c, const struct policy_storage *p,
 	c->last_sync = time(NULL);
 	c->last_error[0] = '\0';
 	c->synced = true;
+	/* A big sync's batch and element lists are freed: give them back. */
+	if (stats.elements_added + stats.elements_deleted > 10000)
+		malloc_trim(0);
 	if (stats.kernel_changed)
 		log_info("nat: table inet %s synced in %.1f ms: %zu elements "
 			 "added, %zu deleted, %zu chains rewritten%s",

@@ -158,8 +158,6 @@ static int reserve(struct nat_batch *batch, size_t room)
 	grown = realloc(batch->buffer, capacity);
 	if (!grown)
 		return batch->error = -ENOMEM;
-	/* libmnl 1.0.4 skips attribute padding: keep unwritten bytes zero */
-	memset(grown + batch->capacity, 0, capacity - batch->capacity);
 	batch->buffer = grown;
 	batch->capacity = capacity;
 	return 0;
@@ -183,6 +181,8 @@ struct nlmsghdr *nat_batch_add(struct nat_batch *batch, struct nat_netlink *nl,
 	}
 	if (reserve(batch, room + 256))
 		return NULL;
+	/* libmnl 1.0.4 skips attribute padding: start from zeroes */
+	memset(batch->buffer + batch->length, 0, room + 256);
 	if (batch->message_count == batch->message_capacity) {
 		size_t capacity = batch->message_capacity ?
 				  batch->message_capacity * 2 : 64;
