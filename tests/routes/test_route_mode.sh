@@ -118,6 +118,18 @@ for i in 1 2 3; do health_start $i; done
 check "nodes come back into the group" \
 	wait_for 10 members_are "10.0.32.23 10.0.32.24 10.0.32.25 "
 
+# A reload that moves the route to another table leaves nothing behind.
+python3 - "$CONF" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["nodes"]["route_table"] = 100
+json.dump(c, open(sys.argv[1], "w"))
+PY
+kill -HUP "$DAEMON"
+check "reload: the route moves to table 100 with all three nodes" wait_for 10 \
+	sh -c "test \"\$(ip -n $GW -j route show table 100 10.0.56.0/21 | jq -r '[.[0].nexthops[].gateway] | join(\" \")')\" = '10.0.32.23 10.0.32.24 10.0.32.25'"
+check "reload: no route of ours is left in the main table" \
+	test "$(ip -n "$GW" -j route show table main | jq '[.[] | select(.protocol == "97")] | length')" = 0
+
 kill -TERM "$DAEMON"; wait "$DAEMON"
 out=$(ip netns exec "$GW" $BIN/clustergate cleanup -c "$CONF" 2>&1); rc=$?
 check "clustergate cleanup succeeds" test $rc -eq 0
