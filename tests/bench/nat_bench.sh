@@ -97,7 +97,7 @@ c["services"] = {"mode": "proxy", "static": [
 json.dump(c, open(tmp + "/clustergate.json", "w"))
 PY
 ns=$(cg_ns daemon)
-cg_bg "$ns" build/bin/clustergated -c "$dir/clustergate.json"
+cg_bg "$ns" sh -c "exec build/bin/clustergated -c '$dir/clustergate.json' 2> '$dir/daemon.log'"
 DAEMON=$CG_LAST_PID
 synced() {
 	build/bin/clustergate status --json -s "$dir/run/cg.sock" 2>/dev/null |
