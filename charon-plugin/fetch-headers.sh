@@ -95,7 +95,7 @@ fetch_source() {
 }
 
 [ -f "$tree/configure" ] || fetch_source
-echo "fetch-headers: configuring $tree (about 20 s)"
+echo "fetch-headers: configuring $tree (about 20 s on an idle machine)"
 (cd "$tree" && ./configure -q --disable-defaults --enable-mediation >"$out/configure.log" 2>&1) ||
 	die "configure failed, see $out/configure.log"
 got=$(header_version "$tree")

@@ -206,8 +206,9 @@ json_t *tunnel_state_status(const struct tunnel_state *state)
 	size_t count = json_array_size(state->sas);
 	json_t *status, *newest;
 
-	status = json_pack("{s:s, s:o}", "state", count ? "up" : "down",
-			   "since", time_string(state->since));
+	/* "up" is there for the metrics endpoint: clustergate_tunnel_up */
+	status = json_pack("{s:s, s:b, s:o}", "state", count ? "up" : "down",
+			   "up", count > 0, "since", time_string(state->since));
 	if (!status)
 		return NULL;
 	if (count) {

@@ -19,6 +19,7 @@
  * Status section:
  *   tunnel:
  *     state: up
+ *     up: true                        (for metrics: clustergate_tunnel_up 1)
  *     since: 2026-12-05T07:50:00Z
  *     peer: 198.51.100.10
  *     peer_id: office.example

@@ -56,6 +56,8 @@ spi_is_installed() {
 check "status: inbound SPI is one charon has installed" spi_is_installed
 check "status text shows the tunnel section" sh -c \
 	"$BIN/clustergate status -s $T/cg.sock | grep -A1 '^tunnel:' | grep -q '^  state: up$'"
+check "metrics: clustergate_tunnel_up 1" sh -c \
+	"ip netns exec $GW curl -sf http://127.0.0.1:9469/metrics | grep -qx 'clustergate_tunnel_up 1'"
 
 # clustergated restarts: it learns the state again without charon acting.
 kill "$CLUSTERGATED"; wait "$CLUSTERGATED" 2>/dev/null
@@ -93,8 +95,13 @@ kill "$STUCK"; wait "$STUCK" 2>/dev/null
 rm -f "$T/cg.sock"
 cg_bg "$GW" $BIN/clustergated -c "$T/gw.json"
 CLUSTERGATED=$CG_LAST_PID
-check "restarted clustergated learns the tunnel is up" wait_for 10 \
-	status_is state up
+if wait_for 15 status_is state up; then
+	pass "restarted clustergated learns the tunnel is up"
+else
+	fail "restarted clustergated learns the tunnel is up"
+	$BIN/clustergate status --json -s "$T/cg.sock"
+	grep clustergate: "$T/charon-gw.log" | tail
+fi
 check "  with the rekeyed CHILD_SA" wait_for 5 spi_is_installed
 check "plugin logged the outage and the return" sh -c \
 	"grep -q 'clustergated at $T/cg.sock unreachable' $T/charon-gw.log &&

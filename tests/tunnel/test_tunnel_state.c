@@ -49,12 +49,14 @@ static void test_up_down(void **unused)
 	(void)unused;
 	status = tunnel_state_status(state);
 	assert_string_equal(field(status, "state"), "down");
+	assert_true(json_is_false(json_object_get(status, "up")));
 	assert_string_equal(field(status, "last_report"), "never");
 	json_decref(status);
 
 	assert_int_equal(apply(state, "up", "c1f5e0a2", 1764918000, &error), 0);
 	status = tunnel_state_status(state);
 	assert_string_equal(field(status, "state"), "up");
+	assert_true(json_is_true(json_object_get(status, "up")));
 	assert_string_equal(field(status, "since"), "2025-12-05T07:00:00Z");
 	assert_string_equal(field(status, "peer"), "198.51.100.10");
 	assert_string_equal(field(status, "spi_in"), "c1f5e0a2");

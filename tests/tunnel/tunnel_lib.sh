@@ -71,6 +71,7 @@ config = {
     "services": {"mode": "proxy"},
     "nat": {"snat": False},
     "control": {"socket": tmp + "/cg.sock"},
+    "metrics": {"listen": "127.0.0.1:9469"},
 }
 if auth == "psk":
     config["auth"] = {"psk_file": tmp + "/psk"}
