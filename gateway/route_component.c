@@ -10,64 +10,19 @@
 #include "gateway/log.h"
 #include "gateway/loop.h"
 #include "gateway/route_component.h"
+#include "gateway/route_state.h"
 #include "routes/target.h"
 
 #define RETRY_MS 5000
 /* How long a fresh start waits for first probe answers before routing. */
 #define SETTLE_EXTRA_MS 200
 
-struct route_node {
-	char *name;
-	struct in_addr address;
-	bool ready;
-	bool schedulable;
-	bool deleting;
-	bool has_pod_cidr;
-	struct cg_cidr pod_cidr;
-};
-
-struct route_state {
-	struct loop *loop;
-	/* From the running config. */
-	bool service_routes;		/* services.mode == route */
-	bool pod_routes;		/* nodes.pod_cidr_routes */
-	bool from_api;
-	uint32_t table;
-	struct cg_cidr service_cidr;
-	struct cg_health probe;		/* path borrowed from the config */
-	uint32_t probe_timeout_ms;
-	struct route_target *target;
-	struct health *health;
-	struct route_node *nodes;
-	size_t node_count;
-	bool have_nodes;		/* a node list arrived (API mode) */
-	struct in_addr *group;		/* service CIDR members in the kernel */
-	size_t group_count;
-	bool no_healthy;		/* keeping the last group */
-	uint64_t sync_timer;
-	uint64_t settle_until_ms;
-	time_t last_sync;
-	char last_error[256];
-};
 
 static const char *ntoa(struct in_addr address, char *buf)
 {
 	return inet_ntop(AF_INET, &address, buf, INET_ADDRSTRLEN);
 }
 
-static bool eligible(const struct route_node *node)
-{
-	return node->ready && node->schedulable && !node->deleting;
-}
-
-static bool in_list(const struct in_addr *list, size_t count,
-		    struct in_addr address)
-{
-	for (size_t i = 0; i < count; i++)
-		if (list[i].s_addr == address.s_addr)
-			return true;
-	return false;
-}
 
 static const struct route_node *node_by_address(const struct route_state *s,
 						struct in_addr address)
@@ -414,11 +369,6 @@ static void take_config(struct route_state *s, const struct cg_config *config)
 	s->probe_timeout_ms = config->nodes.health.timeout_ms;
 }
 
-static bool active(const struct route_state *s)
-{
-	return s->service_routes || s->pod_routes;
-}
-
 /* Start probing and routing (route mode or pod CIDR routes). */
 static int activate(struct route_state *s, const struct cg_config *config)
 {
@@ -535,91 +485,6 @@ static void route_stop(void *state)
 	free_nodes(s->nodes, s->node_count);
 	free(s->group);
 	free(s);
-}
-
-/* ---- status ---- */
-
-static json_t *address_json(struct in_addr address)
-{
-	char text[INET_ADDRSTRLEN];
-
-	return json_string(ntoa(address, text));
-}
-
-static const char *node_state(const struct route_node *node,
-			      const struct health_target_info *info)
-{
-	if (node->deleting)
-		return "deleting";
-	if (!node->schedulable)
-		return "drained";
-	if (!node->ready)
-		return "not-ready";
-	return health_state_name(info ? info->counter.state : HEALTH_UNKNOWN);
-}
-
-static json_t *node_json(const struct route_state *s,
-			 const struct route_node *node)
-{
-	const struct health_target_info *info =
-		s->health ? health_find(s->health, node->address) : NULL;
-	char cidr[CG_CIDR_STRLEN];
-	json_t *probe = json_null();
-
-	if (info && info->probed)
-		probe = json_pack("{s:b, s:s, s:I, s:I, s:i}",
-				  "ok", info->last.ok,
-				  "result", info->last.detail,
-				  "at", (json_int_t)info->last.at,
-				  "age_ms", (json_int_t)(loop_now_ms() -
-							 info->last.at_ms),
-				  "latency_ms", (int)info->last.latency_ms);
-	return json_pack("{s:s, s:o, s:s, s:b, s:o, s:s?}",
-			 "name", node->name,
-			 "address", address_json(node->address),
-			 "state", node_state(node, info),
-			 "in_group", in_list(s->group, s->group_count,
-					     node->address),
-			 "last_probe", probe,
-			 "pod_cidr", node->has_pod_cidr ?
-				cg_cidr_format(&node->pod_cidr, cidr) : NULL);
-}
-
-static json_t *route_status(void *state)
-{
-	struct route_state *s = state;
-	char cidr[CG_CIDR_STRLEN];
-	json_t *nodes, *group;
-
-	if (!active(s))
-		return json_pack("{s:b}", "active", 0);
-	nodes = json_array();
-	group = json_array();
-	for (size_t i = 0; i < s->node_count; i++)
-		json_array_append_new(nodes, node_json(s, &s->nodes[i]));
-	for (size_t i = 0; i < s->group_count; i++)
-		json_array_append_new(group, address_json(s->group[i]));
-	return json_pack("{s:b, s:s, s:s, s:i, s:s, s:b, s:o, s:b, s:o, "
-			 "s:{s:s, s:i, s:s, s:i, s:i, s:i, s:i}, s:I, s:s?}",
-			 "active", 1,
-			 "target", s->target->ops->name,
-			 "source", s->from_api ? "kubernetes" : "config",
-			 "table", (int)s->table,
-			 "service_cidr", cg_cidr_format(&s->service_cidr, cidr),
-			 "service_routes", s->service_routes,
-			 "group", group,
-			 "no_healthy_nodes", s->no_healthy,
-			 "nodes", nodes,
-			 "probe",
-			 "method", s->probe.method == CG_PROBE_TCP ? "tcp" : "http",
-			 "port", (int)s->probe.port,
-			 "path", s->probe.path ? s->probe.path : "",
-			 "interval_ms", (int)s->probe.interval_ms,
-			 "timeout_ms", (int)s->probe.timeout_ms,
-			 "rise", (int)s->probe.rise,
-			 "fall", (int)s->probe.fall,
-			 "last_sync", (json_int_t)s->last_sync,
-			 "last_error", s->last_error[0] ? s->last_error : NULL);
 }
 
 const struct component_ops route_component = {

@@ -5,7 +5,7 @@ ROUTES_SRCS := routes/netlink.c routes/kernel.c routes/plan.c routes/sync.c \
 	routes/pin.c routes/kernel_target.c
 $(eval $(call static_lib,routes,$(ROUTES_SRCS)))
 
-DAEMON_SRCS += gateway/route_component.c gateway/health.c
+DAEMON_SRCS += gateway/route_component.c gateway/route_status.c gateway/health.c
 DAEMON_LIBS += routes
 CLI_SRCS    += gateway/doctor.c gateway/doctor_conntrack.c gateway/cleanup.c
 CLI_LIBS    += routes
