@@ -92,6 +92,11 @@ lab_vpc_ruleset() {
 	echo "	counter reply_without_request {"
 	echo "		comment \"forwarded packets of flows whose request this port pair never saw\""
 	echo "	}"
+	# The lab's own view: drops of the running case's replies (its client
+	# port, or an echo reply), so a late packet of an earlier case's flow
+	# is not counted against this one.
+	echo "	set case_ports { type inet_service; }"
+	echo "	counter case_replies_dropped { }"
 	for _out in $LAB_VPC_EGRESS; do
 		_oport=${_out%%:*}; _onum=${_out#*:}
 		printf '\tchain to_%s {\n\t\tct zone set iifname map { ' "$_oport"
@@ -127,8 +132,13 @@ lab_vpc_ruleset() {
 	cat <<-'EOF'
 		chain forward {
 			type filter hook forward priority filter; policy accept;
-			ct state invalid counter name reply_without_request drop
-			ct state new tcp flags & (syn | ack | fin | rst) != syn counter name reply_without_request drop
+			ct state invalid jump reply_without_request
+			ct state new tcp flags & (syn | ack | fin | rst) != syn jump reply_without_request
+		}
+		chain reply_without_request {
+			th dport @case_ports counter name case_replies_dropped
+			icmp type echo-reply counter name case_replies_dropped
+			counter name reply_without_request drop
 		}
 	}
 	EOF
@@ -175,10 +185,17 @@ lab_vpc_office_route() {
 	return 0
 }
 
-# lab_vpc_drops: packets counted by reply_without_request so far.
+# lab_vpc_drops [COUNTER]: packets counted so far by reply_without_request
+# (every drop) or case_replies_dropped (the running case's replies).
 lab_vpc_drops() {
-	ip netns exec "$NS_VPC" nft list counter inet vpc reply_without_request |
+	ip netns exec "$NS_VPC" nft list counter inet vpc "${1:-reply_without_request}" |
 		sed -n "s/.*packets \\([0-9][0-9]*\\) bytes.*/\\1/p"
+}
+
+# lab_vpc_case_port PORT: the client port of the case about to run.
+lab_vpc_case_port() {
+	ip netns exec "$NS_VPC" nft flush set inet vpc case_ports &&
+	ip netns exec "$NS_VPC" nft add element inet vpc case_ports "{ $1 }"
 }
 
 # Forget every flow (VPC session tables and the nodes' conntrack), so one
