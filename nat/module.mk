@@ -1,6 +1,7 @@
 # nat/: the nftables module (libnftnl + libmnl), its tests and benchmark.
 
-NAT_SRCS := nat/nat.c nat/nat_buckets.c nat/nat_dnat.c nat/nat_elements.c \
+NAT_SRCS := nat/nat.c nat/nat_buckets.c nat/nat_check.c nat/nat_dnat.c \
+	nat/nat_elements.c nat/nat_rules.c \
 	nat/nat_expr.c nat/nat_hmap.c nat/nat_layout.c nat/nat_netlink.c \
 	nat/nat_ranges.c nat/nat_readback.c nat/nat_service_load.c
 

@@ -1,13 +1,15 @@
 /*
  * Inside nat/: the pieces nat.c puts together. Nothing here is public.
  *
+ * - nat_check.c: validation of a desired policy.
  * - nat_hmap.c: a small open-addressing hash map, 56-bit keys -> u64.
  * - nat_ranges.c: CIDR lists -> merged address ranges, and the elements
  *   of an interval set.
  * - nat_buckets.c: DNAT bucket counts and sticky endpoint -> bucket
  *   assignment.
  * - nat_dnat.c: desired services vs. the service cache -> element changes.
- * - nat_layout.c: the table's sets, chains and rules (libnftnl objects).
+ * - nat_layout.c: the table's sets and chains, and batch builders.
+ * - nat_rules.c: every rule, as libnftnl expressions.
  * - nat_netlink.c: the socket, the batch buffer, dumps.
  * - nat_readback.c: what our table holds now, read from the kernel.
  */
@@ -19,6 +21,15 @@
 #include <stdint.h>
 
 #include "nat/nat.h"
+
+/* ---- validation -------------------------------------------------------- */
+
+/*
+ * 0 if policy can be applied, else -EINVAL with the problem in error,
+ * naming the field: "vpc_address is empty (0.0.0.0); ...".
+ */
+int nat_check_policy(const struct nat_policy *policy, char *error,
+		     size_t error_size);
 
 /* ---- hash map ---------------------------------------------------------- */
 

@@ -356,6 +356,53 @@ static void test_cache_load_roundtrip(void **unused)
 	nat_service_cache_clear(&loaded);
 }
 
+static void test_check_policy(void **unused)
+{
+	struct nat_cidr office = cidr("172.16.0.0", 24);
+	struct nat_cidr cluster = cidr("10.0.56.0", 21);
+	struct nat_allow_rule allow = { .office_subnet = cidr("172.17.0.0", 26) };
+	struct nat_policy p = {
+		.tunnel_interface = "ipsec0", .vpc_interface = "eth0",
+		.snat = true, .tunnel_mtu = 1400,
+		.office_subnets = &office, .office_subnet_count = 1,
+		.cluster_destinations = &cluster,
+		.cluster_destination_count = 1,
+	};
+	char error[256];
+
+	(void)unused;
+	assert_int_equal(nat_check_policy(&p, error, sizeof(error)), -EINVAL);
+	assert_string_equal(error, "vpc_address is empty (0.0.0.0); SNAT and "
+			    "ClusterIP ping replies need the gateway's VPC "
+			    "address");
+	inet_pton(AF_INET, "10.0.16.5", &p.vpc_address);
+	assert_int_equal(nat_check_policy(&p, error, sizeof(error)), 0);
+	p.vpc_interface = "";
+	assert_int_equal(nat_check_policy(&p, error, sizeof(error)), -EINVAL);
+	assert_string_equal(error, "vpc_interface is empty");
+	p.snat = false;		/* no SNAT: no interface needed */
+	assert_int_equal(nat_check_policy(&p, error, sizeof(error)), 0);
+	p.tunnel_interface = "a-very-long-tunnel-name";
+	assert_int_equal(nat_check_policy(&p, error, sizeof(error)), -EINVAL);
+	assert_string_equal(error, "tunnel_interface 'a-very-long-tunnel-name' "
+			    "is longer than 15 characters");
+	p.tunnel_interface = NULL;	/* XFRM */
+	p.tunnel_mtu = 100;
+	assert_int_equal(nat_check_policy(&p, error, sizeof(error)), -EINVAL);
+	assert_string_equal(error, "tunnel_mtu 100 is outside 576-9000");
+	p.tunnel_mtu = 0;		/* no clamping */
+	p.allow = &allow;
+	p.allow_count = 1;
+	assert_int_equal(nat_check_policy(&p, error, sizeof(error)), -EINVAL);
+	assert_string_equal(error, "allow[0].office_subnet 172.17.0.0/26 is "
+			    "not inside any office subnet");
+	allow.office_subnet = cidr("172.16.0.64", 26);
+	assert_int_equal(nat_check_policy(&p, error, sizeof(error)), 0);
+	p.office_subnet_count = 0;
+	assert_int_equal(nat_check_policy(&p, error, sizeof(error)), -EINVAL);
+	assert_string_equal(error, "no office subnets");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_plan_lifecycle),
 		cmocka_unit_test(test_plan_refuses_bad_state),
 		cmocka_unit_test(test_cache_load_roundtrip),
+		cmocka_unit_test(test_check_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
