@@ -48,6 +48,12 @@ check "no clustergate connection is configured" sh -c \
 check "no IKE_SA was initiated" sh -c \
 	"! grep -q 'initiating IKE_SA' $T/charon-gw.log"
 tunnel_charon_kill gw
+$BIN/clustergate office-config -c "$T/bad.json" > "$T/office-bad.out" 2> "$T/office-bad.err"
+check "office-config refuses the same file" test $? = 1
+check "  naming the problem" grep -qF \
+	"$T/bad.json: cluster.service_cidr: '10.0.56.0/33' is not an IPv4 CIDR" \
+	"$T/office-bad.err"
+check "  and prints no config" test ! -s "$T/office-bad.out"
 
 # 2. A file that is not there, and one that is not JSON.
 check "charon starts without its clustergate.json" gw_start_with_config "$T/missing.json"

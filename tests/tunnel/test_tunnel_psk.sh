@@ -146,8 +146,10 @@ check "client reaches the pod again" wait_for 10 client_reaches_pod
 
 # The office goes away for good: DPD takes the tunnel down, status says so.
 tunnel_charon_kill office KILL
+start=$(date +%s)
 check "DPD notices the dead office, status says down" wait_for 30 \
 	status_is state down
+echo "# down $(( $(date +%s) - start )) s after the office died (DPD every ${DPD_DELAY} s, 3 retransmits)"
 check "gateway charon is alive" tunnel_charon_alive gw
 
 # An office on a dynamic address ("any"): the gateway only responds.
