@@ -97,9 +97,14 @@ lab_keep() {
 	  swanctl --list-sas --uri unix://$LAB_LOGS/gw.vici
 	  swanctl --list-sas --uri unix://$LAB_LOGS/office.vici
 	EOF
-	[ -S "$LAB_LOGS/clustergated.sock" ] && cat <<-EOF
-	  $LAB_BIN/clustergate status -c $LAB_LOGS/clustergate.json
-	EOF
+	if [ -S "$LAB_LOGS/clustergated.sock" ]; then
+		cat <<-EOF
+		  $LAB_BIN/clustergate status -c $LAB_LOGS/clustergate.json
+		  ip netns exec $NS_GW $LAB_BIN/clustergate doctor -c $LAB_LOGS/clustergate.json
+		  ip netns exec $NS_GW nft list table inet clustergate
+		  ip -n $NS_GW route get $LAB_SERVICE_IP       # route mode: via the node
+		EOF
+	fi
 	cat <<-EOF
 
 	Logs and configs: $LAB_LOGS
