@@ -85,6 +85,12 @@ ip netns exec "$OFFICE" curl -s --max-time 2 http://10.99.0.1/ >/dev/null
 check "status nat: policy drops counted ($(nat_field "['counters']['policy_drop_packets']"))" \
 	test "$(nat_field "['counters']['policy_drop_packets']")" -ge 1
 
+$BIN/clustergate status -s "$SOCK" > "$CG_TMP/status.txt"
+check "clustergate status shows SNATed packets and bytes and policy drops" \
+	sh -c "grep -Eq '^    snat_packets: [1-9]' '$CG_TMP/status.txt' &&
+	       grep -Eq '^    snat_bytes: [1-9]' '$CG_TMP/status.txt' &&
+	       grep -Eq '^    policy_drop_packets: [1-9]' '$CG_TMP/status.txt'"
+
 # Reload: one endpoint and snat=false.
 config false '["10.0.0.14"]'
 ip -n "$EP2" route add 172.16.0.0/24 via 10.0.16.1 dev eth0
