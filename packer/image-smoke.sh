@@ -8,12 +8,15 @@
 # 3. in that root, inside a network namespace of our own plus private mount
 #    and PID namespaces: the units are enabled and verify; the sysctl
 #    snippet applies as at boot; `clustergate check-config` accepts the
-#    example config and rejects a broken one; charon-systemd (the image's
-#    charon) starts and reports the clustergate plugin loaded, on the
-#    kernel-netlink (XFRM) data path, without kernel-libipsec.
+#    example config and rejects a broken one; clustergated, bounded to
+#    CAP_NET_ADMIN, answers `status` and programs its nftables table;
+#    charon-systemd (the image's charon) reports the clustergate plugin
+#    loaded, on the kernel-netlink (XFRM) data path, without
+#    kernel-libipsec; the plugin reports to clustergated.
 #
-# Needs root and network access to the Debian mirror. About 5 minutes the
-# first time, which is why it is not part of `make check`.
+# Needs root and network access to the Debian mirror. About 5-7 minutes
+# (plus about a minute for the first debootstrap), which is why it is not
+# part of `make check`.
 . "$(dirname "$0")/../tests/lib.sh"
 cd "$(dirname "$0")/.." || exit 1
 
@@ -215,6 +218,10 @@ check "clustergated (CAP_NET_ADMIN only) opens its control socket" \
 status_says() { in_root clustergate status 2>/dev/null | grep -qE "$1"; }
 check "clustergate status answers" \
 	status_says '^  config_path: /etc/clustergate/clustergate.json$'
+# With CAP_NET_ADMIN alone it programs the kernel: SNAT to the VPC address.
+snat_programmed() { in_root nft list table inet clustergate 2>/dev/null | grep -q 'snat ip to 10.0.16.5'; }
+check "clustergated programs table inet clustergate (snat to 10.0.16.5)" \
+	wait_for 10 snat_programmed
 
 in_root /usr/sbin/charon-systemd >/dev/null 2>&1 &
 cg_track_pid $!
