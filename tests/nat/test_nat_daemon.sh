@@ -108,6 +108,30 @@ wait $DAEMON
 check "after clustergated stops, table inet clustergate is still there" \
 	ip netns exec "$GW" nft list table inet clustergate >/dev/null
 check "... and the service still answers" test -n "$(get)"
+
+# Restart: the new clustergated finds its table in place and changes
+# nothing (nft monitor stays silent), while a TCP connection stays open.
+ip netns exec "$OFFICE" python3 "$HERE/long_client.py" 10.0.58.158 80 4 \
+	> "$CG_TMP/long.txt" 2>&1 &
+LONG=$!
+ip netns exec "$GW" nft monitor > "$CG_TMP/monitor.txt" 2>&1 &
+MONITOR=$!
+cg_track_pid $MONITOR
+sleep 0.5
+ip netns exec "$GW" $BIN/clustergated -c "$CONF" 2> "$CG_TMP/daemon2.log" &
+DAEMON=$!
+cg_track_pid $DAEMON
+check "restarted clustergated answers" wait_for 30 test -S "$SOCK"
+sleep 1
+kill $MONITOR
+check "restart: no ruleset change ($(grep -vc '^#' "$CG_TMP/monitor.txt") events)" \
+	test "$(grep -vc '^#' "$CG_TMP/monitor.txt")" = 0
+wait $LONG
+check "restart: an open TCP connection kept working ($(tail -1 "$CG_TMP/long.txt"))" \
+	test $? -eq 0
+kill $DAEMON
+wait $DAEMON
+
 out=$(ip netns exec "$GW" $BIN/clustergate cleanup -s "$SOCK" 2>&1)
 check "clustergate cleanup reports the table ($(grep nat <<<"$out"))" \
 	grep -q '^nat: removed 1 object(s)$' <<<"$out"
