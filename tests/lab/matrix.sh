@@ -45,7 +45,7 @@ lab_ping() {
 	ip netns exec "$NS_CLIENT" ping -n -c 1 -W 3 "$1" >/dev/null 2>&1
 }
 
-# lab_case ROW COLUMN: run one case. Sets LAB_RESULT (pass|fail),
+# lab_case COLUMN: run one case. Sets LAB_RESULT (pass|fail),
 # LAB_DROPS (replies of this case the VPC dropped) and LAB_DETAIL (what
 # was seen).
 lab_case() {
@@ -56,7 +56,7 @@ lab_case() {
 	lab_vpc_case_port "$LAB_CASE_PORT"
 	_before=$(lab_vpc_drops case_replies_dropped)
 	LAB_RESULT=fail
-	case $2 in
+	case $1 in
 	backend|nonbackend)
 		LAB_DETAIL=$(lab_http "http://$LAB_SERVICE_IP/")
 		case $LAB_DETAIL in "nginx pod $LAB_POD_IP:"*) LAB_RESULT=pass ;; esac
@@ -133,7 +133,7 @@ lab_row_run() {
 			LAB_RESULT=fail LAB_DROPS=0
 			LAB_DETAIL="could not steer service traffic to node $(lab_column_steer "$_col")"
 		else
-			lab_case "$_row" "$_col"
+			lab_case "$_col"
 		fi
 		eval "LAB_${_row}_${_col}_RESULT=\$LAB_RESULT"
 		eval "LAB_${_row}_${_col}_DROPS=\$LAB_DROPS"
