@@ -34,19 +34,24 @@
 #define DOCTOR_PRIORITY 97u
 #define MAX_NODES 64
 #define MAX_TARGETS 64
+#define MAX_ENDPOINTS 8			/* per port: enough to tell */
 
 struct doctor_node {
 	char name[64];
 	struct in_addr address;
 };
 
+struct doctor_endpoint {
+	struct in_addr address;
+	uint16_t port;
+};
+
 struct doctor_target {
 	char label[96];			/* "default/nginx 10.0.58.158:80" */
 	struct in_addr ip;
 	uint16_t port;
-	const struct in_addr *endpoints; /* borrowed from the config */
+	struct doctor_endpoint endpoints[MAX_ENDPOINTS];
 	size_t endpoint_count;
-	uint16_t target_port;
 };
 
 struct doctor {
@@ -120,22 +125,26 @@ static bool try_connect(struct in_addr ip, uint16_t port, uint32_t mark,
 
 /* ---- what to test ---- */
 
-static void add_target(struct doctor *d, const char *label, struct in_addr ip,
-		       uint16_t port, const struct cg_static_service *service,
-		       uint16_t target_port)
+static struct doctor_target *add_target(struct doctor *d, const char *label,
+				       struct in_addr ip, uint16_t port)
 {
 	struct doctor_target *t;
 
 	if (d->target_count == MAX_TARGETS)
-		return;
+		return NULL;
 	t = &d->targets[d->target_count++];
 	snprintf(t->label, sizeof(t->label), "%s", label);
 	t->ip = ip;
 	t->port = port;
-	t->target_port = target_port;
-	if (service) {
-		t->endpoints = service->endpoints;
-		t->endpoint_count = service->endpoint_count;
+	return t;
+}
+
+static void add_endpoint(struct doctor_target *t, struct in_addr address,
+			 uint16_t port)
+{
+	if (t && t->endpoint_count < MAX_ENDPOINTS) {
+		t->endpoints[t->endpoint_count].address = address;
+		t->endpoints[t->endpoint_count++].port = port;
 	}
 }
 
@@ -143,6 +152,7 @@ static void targets_from_config(struct doctor *d)
 {
 	const struct cg_services *services = &d->config->services;
 	char label[96], ip[INET_ADDRSTRLEN];
+	struct doctor_target *t;
 
 	for (size_t i = 0; i < services->static_count; i++) {
 		const struct cg_static_service *s = &services->static_services[i];
@@ -154,9 +164,13 @@ static void targets_from_config(struct doctor *d)
 				 s->namespace ? s->namespace : "default",
 				 s->name, ntoa(s->cluster_ip, ip),
 				 s->ports[p].port);
-			add_target(d, label, s->cluster_ip, s->ports[p].port, s,
-				   s->ports[p].target_port ?
-				   s->ports[p].target_port : s->ports[p].port);
+			t = add_target(d, label, s->cluster_ip,
+				       s->ports[p].port);
+			for (size_t e = 0; e < s->endpoint_count; e++)
+				add_endpoint(t, s->endpoints[e],
+					     s->ports[p].target_port ?
+					     s->ports[p].target_port :
+					     s->ports[p].port);
 		}
 	}
 }
@@ -174,8 +188,54 @@ static int target_from_arg(struct doctor *d, const char *arg)
 			"CLUSTER_IP:PORT\n", arg);
 		return -EINVAL;
 	}
-	add_target(d, arg, ip, (uint16_t)port, NULL, 0);
+	add_target(d, arg, ip, (uint16_t)port);
 	return 0;
+}
+
+/* One "ADDRESS:PORT" endpoint of the kubernetes-services reply. */
+static void add_endpoint_text(struct doctor_target *t, const char *text)
+{
+	char address_text[INET_ADDRSTRLEN] = "";
+	struct in_addr address;
+	unsigned port;
+
+	if (text && sscanf(text, "%15[0-9.]:%u", address_text, &port) == 2 &&
+	    inet_pton(AF_INET, address_text, &address) == 1 && port <= 65535)
+		add_endpoint(t, address, (uint16_t)port);
+}
+
+/* The TCP service ports clustergated knows from the Kubernetes API. */
+static void targets_from_daemon(struct doctor *d, const char *socket)
+{
+	json_t *request = json_pack("{s:s}", "command", "kubernetes-services");
+	const char *error = NULL;
+	json_t *reply = control_request(socket, request, 3000, &error);
+	json_t *port, *endpoint;
+	size_t i, e;
+
+	json_decref(request);
+	json_array_foreach(json_object_get(reply, "services"), i, port) {
+		const char *ip_text = json_string_value(
+			json_object_get(port, "cluster_ip"));
+		const char *name = json_string_value(json_object_get(port, "name"));
+		const char *protocol = json_string_value(
+			json_object_get(port, "protocol"));
+		json_int_t number = json_integer_value(json_object_get(port, "port"));
+		struct doctor_target *t;
+		struct in_addr ip;
+		char label[96];
+
+		if (!ip_text || !protocol || strcmp(protocol, "tcp") ||
+		    inet_pton(AF_INET, ip_text, &ip) != 1 || number <= 0 ||
+		    number > 65535)
+			continue;
+		snprintf(label, sizeof(label), "%s %s:%lld", name ? name : "?",
+			 ip_text, (long long)number);
+		t = add_target(d, label, ip, (uint16_t)number);
+		json_array_foreach(json_object_get(port, "endpoints"), e, endpoint)
+			add_endpoint_text(t, json_string_value(endpoint));
+	}
+	json_decref(reply);
 }
 
 /* The nodes in clustergated's group, or the config's static nodes. */
@@ -269,12 +329,13 @@ static unsigned endpoints_answering(struct doctor *d,
 	unsigned answering = 0;
 
 	for (size_t i = 0; i < t->endpoint_count; i++) {
-		bool ok = try_connect(t->endpoints[i], t->target_port, 0,
-				      d->timeout_ms, detail, sizeof(detail));
+		const struct doctor_endpoint *ep = &t->endpoints[i];
+		bool ok = try_connect(ep->address, ep->port, 0, d->timeout_ms,
+				      detail, sizeof(detail));
 
 		printf("  endpoint %s:%u directly: %s: %s\n",
-		       ntoa(t->endpoints[i], ip), t->target_port,
-		       ok ? "ok" : "FAIL", detail);
+		       ntoa(ep->address, ip), ep->port, ok ? "ok" : "FAIL",
+		       detail);
 		answering += ok;
 	}
 	return answering;
@@ -319,6 +380,26 @@ static void check_target(struct doctor *d, const struct doctor_target *t)
 	}
 }
 
+/*
+ * Proxy mode: office traffic is DNATed at the gateway straight to the
+ * endpoints, so what matters is that the gateway reaches them.
+ */
+static void check_target_proxy(struct doctor *d, const struct doctor_target *t)
+{
+	printf("service %s\n", t->label);
+	if (!t->endpoint_count) {
+		printf("  -> UNREACHABLE: no ready endpoint (the gateway "
+		       "rejects it)\n");
+		d->unreachable++;
+	} else if (endpoints_answering(d, t)) {
+		printf("  -> reachable\n");
+		d->healthy++;
+	} else {
+		printf("  -> UNREACHABLE: no endpoint answers the gateway\n");
+		d->unreachable++;
+	}
+}
+
 static int verdict(const struct doctor *d)
 {
 	bool route_mode = d->config->services.mode == CG_MODE_ROUTE;
@@ -341,13 +422,15 @@ static int verdict(const struct doctor *d)
 	}
 	if (d->unreachable) {
 		printf("verdict: UNREACHABLE: %u service port(s) answer "
-		       "through no node and no endpoint\n", d->unreachable);
+		       "through no %s\n", d->unreachable,
+		       route_mode ? "node and no endpoint" : "endpoint");
 		return 1;
 	}
 	if (!d->healthy) {
 		printf("verdict: UNKNOWN: no service to test; list "
-		       "services.static in the config or pass --service "
-		       "CLUSTER_IP:PORT\n");
+		       "services.static in the config, pass --service "
+		       "CLUSTER_IP:PORT, or let clustergated watch the "
+		       "Kubernetes API\n");
 		return 2;
 	}
 	printf("verdict: OK: %u service port(s) answer%s\n", d->healthy,
@@ -362,7 +445,8 @@ static void usage(FILE *out)
 		"[--service IP:PORT]... [--timeout MS]\n"
 		"Checks that service traffic returns the way it went (route "
 		"mode: through each node).\n"
-		"Services: --service, else services.static from the config.\n"
+		"Services: --service, else services.static from the config,\n"
+		"else the TCP services clustergated knows from the Kubernetes API.\n"
 		"Exit status: 0 ok, 1 a problem was found, 2 nothing to test.\n");
 }
 
@@ -375,9 +459,9 @@ static int run(struct doctor *d, const char *socket)
 	printf("mode: %s, service CIDR %s\n", route_mode ? "route" : "proxy",
 	       cg_cidr_format(&d->config->cluster.service_cidr, cidr));
 	if (!route_mode)
-		printf("proxy mode: the gateway DNATs to pod IPs itself, so "
-		       "replies come back through it;\ntesting each service "
-		       "through the current route\n");
+		printf("proxy mode: the gateway DNATs to the endpoints itself, "
+		       "so replies come back\nthrough it; testing each "
+		       "service's endpoints from the gateway\n");
 	check_conntrack(d);
 	if (route_mode) {
 		load_nodes(d, socket);
@@ -386,8 +470,12 @@ static int run(struct doctor *d, const char *socket)
 			printf("cannot open netlink to pin paths (%s); testing "
 			       "the current route only\n", strerror(-err));
 	}
-	for (size_t i = 0; i < d->target_count; i++)
-		check_target(d, &d->targets[i]);
+	for (size_t i = 0; i < d->target_count; i++) {
+		if (route_mode)
+			check_target(d, &d->targets[i]);
+		else
+			check_target_proxy(d, &d->targets[i]);
+	}
 	routes_close(d->routes);
 	return verdict(d);
 }
@@ -439,10 +527,14 @@ int cli_doctor(int argc, char **argv)
 		rc = 0;
 		for (size_t i = 0; i < service_count && !rc; i++)
 			rc = target_from_arg(&d, services[i]) ? 2 : 0;
+		if (!socket)
+			socket = d.config->control_socket;
 		if (!service_count)
 			targets_from_config(&d);
+		if (!service_count && !d.target_count)
+			targets_from_daemon(&d, socket);
 		if (!rc)
-			rc = run(&d, socket ? socket : d.config->control_socket);
+			rc = run(&d, socket);
 		config_free((struct cg_config *)d.config);
 	}
 	free(services);

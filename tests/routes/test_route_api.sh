@@ -37,6 +37,23 @@ for name, obj in (("cordon2", node(2, unschedulable=True)), ("uncordon2", node(2
     json.dump(obj, open("%s/%s.json" % (tmp, name), "w"))
 json.dump({"kind": "List", "metadata": {"resourceVersion": "1"}, "items": []},
           open(tmp + "/empty.json", "w"))
+json.dump({"kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+           "spec": {"clusterIP": "10.0.58.158", "clusterIPs": ["10.0.58.158"],
+                    "type": "ClusterIP",
+                    "ports": [{"name": "http", "protocol": "TCP", "port": 80}]}},
+          open(tmp + "/svc.json", "w"))
+json.dump({"kind": "EndpointSlice",
+           "metadata": {"name": "web-1", "namespace": "shop",
+                        "labels": {"kubernetes.io/service-name": "web"}},
+           "addressType": "IPv4",
+           "endpoints": [{"addresses": ["10.0.32.23"],
+                          "conditions": {"ready": True, "serving": True, "terminating": False}}],
+           "ports": [{"name": "http", "protocol": "TCP", "port": 80}]},
+          open(tmp + "/slice.json", "w"))
+c["services"]["mode"] = "proxy"
+c["services"].pop("static")
+c["nodes"]["pod_cidr_routes"] = False
+json.dump(c, open(tmp + "/proxy.json", "w"), indent=1)
 PY
 cg_bg "$GW" python3 $K8S/fake_apiserver.py --port 6443 --control-port 6444 \
 	--tls-cert "$CG_TMP/server.crt" --tls-key "$CG_TMP/server.key" \
@@ -45,6 +62,7 @@ cg_bg "$GW" python3 $K8S/fake_apiserver.py --port 6443 --control-port 6444 \
 	--bookmark-interval 1 2>"$CG_TMP/api.log"
 wait_for 10 ip netns exec "$GW" python3 $K8S/ctl.py state 6444 >/dev/null
 cg_bg "$GW" $BIN/clustergated -c "$CONF" 2>"$CG_TMP/daemon.log"
+DAEMON=$CG_LAST_PID
 apictl() { ip netns exec "$GW" python3 $K8S/ctl.py event 6444 "$@" >/dev/null; }
 status() { $BIN/clustergate status --json -s "$SOCK"; }
 members_are() { test "$(group_members)" = "$*"; }
@@ -75,4 +93,22 @@ check "an uncordoned node comes back after its probe" \
 apictl DELETED "$CG_TMP/n3.json"
 check "a deleted node loses its pod CIDR route" wait_for 10 test -z "$(pod_route 3)"
 check "  and is gone from the status" test -z "$(state_of n3)"
+
+# Switching to proxy mode removes every route of ours; doctor then tests
+# the Services clustergated learns from the API, through its own DNAT.
+apictl ADDED "$CG_TMP/svc.json"
+apictl ADDED "$CG_TMP/slice.json"
+cp "$CG_TMP/proxy.json" "$CONF"
+kill -HUP "$DAEMON"
+ours() { ip -n "$GW" -j route show table all | jq '[.[] | select(.protocol == "97")] | length'; }
+check "proxy mode: the route component removes its routes" wait_for 10 test "$(ours)" = 0
+check "  and its nexthops" test "$(ip -n "$GW" -j nexthop | jq length)" = 0
+wait_for 20 sh -c "$BIN/clustergate status --json -s $SOCK | jq -e '.kubernetes.state == \"connected\"' >/dev/null"
+sleep 2
+out=$(ip netns exec "$GW" $BIN/clustergate doctor -c "$CONF" --timeout 1000); rc=$?
+echo "$out" | sed 's/^/# /'
+check "doctor in proxy mode tests the API's services (exit $rc)" test $rc -eq 0
+check "  it tests shop/web's endpoint" \
+	grep -qx "  endpoint 10.0.32.23:80 directly: ok: handshake completed in [0-9]* ms" <<<"$out"
+check "  verdict OK" test "$(tail -1 <<<"$out")" = "verdict: OK: 1 service port(s) answer"
 finish
