@@ -204,6 +204,11 @@ check_config_rejects() {
 		{ echo "  | $out"; return 1; }
 }
 check "clustergate check-config rejects service_cidr 10.0.56.0/33" check_config_rejects
+# The office side, generated in the image from the same file.
+office_says() { in_root clustergate office-config -c /etc/clustergate/clustergate.json 2>&1 | grep -qx "[[:space:]]*$1"; }
+check "office-config: the office peers with 203.0.113.10" office_says 'remote_addrs = 203.0.113.10'
+check "office-config: office subnet <-> service, pod, node CIDRs" \
+	eval 'office_says "local_ts = 172.16.0.0/24" && office_says "remote_ts = 10.0.56.0/21,10.0.0.0/20,10.0.32.0/20"'
 
 # clustergated as its unit runs it: capabilities bounded to CAP_NET_ADMIN,
 # no new privileges, nothing writable but /run/clustergate (RuntimeDirectory).
