@@ -204,22 +204,31 @@ static void put_resilient_args(struct nlmsghdr *nlh, bool replace)
 int routes_group_set(struct routes *r, uint32_t id, uint16_t type,
 		     const uint32_t *members, size_t count, bool replace)
 {
-	char buf[MSG_BUF_SIZE];
-	struct nexthop_grp grp[256];
+	struct nexthop_grp *grp;
 	struct nlmsghdr *nlh;
 	struct nhmsg *nhm;
+	char *buf;
 	int err;
 
-	if (count == 0 || count > sizeof(grp) / sizeof(grp[0]))
-		return routes_fail(r, -EINVAL, "group %u: %zu members", id,
-				   count);
-	memset(grp, 0, sizeof(grp));
-	for (size_t i = 0; i < count; i++) {
-		grp[i].id = members[i];
-		grp[i].weight = 0;	/* weight 1 */
+	if (count == 0 || (type == NEXTHOP_GRP_TYPE_RES &&
+			   count > ROUTES_RES_BUCKETS))
+		return routes_fail(r, -EINVAL, "nexthop group %u: %zu members "
+				   "(1 to %u)", id, count, ROUTES_RES_BUCKETS);
+	buf = malloc(MSG_BUF_SIZE + count * sizeof(*grp));
+	grp = calloc(count, sizeof(*grp));
+	if (!buf || !grp) {
+		free(buf);
+		free(grp);
+		return routes_fail(r, -ENOMEM, "nexthop group %u: out of memory",
+				   id);
 	}
-	nlh = new_request(buf, RTM_NEWNEXTHOP, NLM_F_ACK | NLM_F_CREATE |
-			  (replace ? NLM_F_REPLACE : NLM_F_EXCL));
+	for (size_t i = 0; i < count; i++)
+		grp[i].id = members[i];		/* weight 0 means 1 */
+	memset(buf, 0, MSG_BUF_SIZE);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWNEXTHOP;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
+			   (replace ? NLM_F_REPLACE : NLM_F_EXCL);
 	nhm = mnl_nlmsg_put_extra_header(nlh, sizeof(*nhm));
 	nhm->nh_family = AF_UNSPEC;
 	nhm->nh_protocol = ROUTES_PROTOCOL;
@@ -229,6 +238,8 @@ int routes_group_set(struct routes *r, uint32_t id, uint16_t type,
 	if (type == NEXTHOP_GRP_TYPE_RES)
 		put_resilient_args(nlh, replace);
 	err = routes_nl_talk(r, nlh, NULL, NULL);
+	free(buf);
+	free(grp);
 	if (err)
 		return routes_fail(r, err, "%s nexthop group %u: %s",
 				   replace ? "replacing" : "adding", id,

@@ -108,7 +108,8 @@ static int handle_message(struct routes *r, const struct nlmsghdr *nlh,
 int routes_nl_talk(struct routes *r, struct nlmsghdr *nlh, routes_msg_cb cb,
 		   void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE * 2];
+	/* Large enough for any dump datagram the kernel sends. */
+	static char buf[65536];
 	int err = 0;
 
 	nlh->nlmsg_seq = ++r->seq;

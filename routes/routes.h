@@ -40,9 +40,12 @@
  */
 #define ROUTES_PROTOCOL 97
 
-/* Resilient group shape: buckets per group and the idle time (seconds) after
- * which a bucket may move to a node that joined. */
-#define ROUTES_RES_BUCKETS 128
+/*
+ * Resilient group shape: buckets per group (also the most nodes a group can
+ * hold; fixed when the group is created) and the idle time (seconds) after
+ * which a bucket may move to a node that joined.
+ */
+#define ROUTES_RES_BUCKETS 512
 #define ROUTES_RES_IDLE_TIMER_S 10
 
 /* One destination prefix and the nodes (on-link gateways) that carry it. */

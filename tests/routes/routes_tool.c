@@ -34,9 +34,9 @@ static int parse_destination(char *arg, struct routes_destination *dest)
 	*equals = '\0';
 	if (cg_cidr_parse(arg, &dest->prefix))
 		return -EINVAL;
-	dest->nodes = calloc(64, sizeof(*dest->nodes));
+	dest->nodes = calloc(1024, sizeof(*dest->nodes));
 	dest->node_count = 0;
-	for (node = strtok_r(equals + 1, ",", &save); node && dest->node_count < 64;
+	for (node = strtok_r(equals + 1, ",", &save); node && dest->node_count < 1024;
 	     node = strtok_r(NULL, ",", &save))
 		if (inet_pton(AF_INET, node, &dest->nodes[dest->node_count++]) != 1)
 			return -EINVAL;
