@@ -391,8 +391,12 @@ static int activate(struct route_state *s, const struct cg_config *config)
 		if (n)
 			log_group(s, current, (size_t)n);
 	}
-	if (s->from_api)
+	if (s->from_api) {
+		if (config->nodes.static_count)
+			log_warn("route: nodes.static is ignored: nodes come "
+				 "from the Kubernetes API (nodes.from_api)");
 		return 0;	/* wait for the first node list */
+	}
 	nodes = static_nodes(config, &count);
 	if (!nodes)
 		return -ENOMEM;

@@ -39,10 +39,13 @@ static json_t *node_json(const struct route_state *s,
 				  "age_ms", (json_int_t)(loop_now_ms() -
 							 info->last.at_ms),
 				  "latency_ms", (int)info->last.latency_ms);
-	return json_pack("{s:s, s:o, s:s, s:b, s:o, s:s?}",
+	return json_pack("{s:s, s:o, s:s, s:o, s:b, s:o, s:s?}",
 			 "name", node->name,
 			 "address", address_json(node->address),
 			 "state", node_state(node, info),
+			 "state_for_ms", info ? json_integer((json_int_t)
+				(loop_now_ms() - info->state_since_ms)) :
+				json_null(),
 			 "in_group", in_list(s->group, s->group_count,
 					     node->address),
 			 "last_probe", probe,
