@@ -16,3 +16,4 @@ $(eval $(call unit_test,test_k8s_catalog,tests/unit/test_k8s_catalog.c,cgk8s cgc
 NET_TESTS += tests/k8s/test_k8s_watch.sh
 $(eval $(call unit_test,test_k8s_kubeconfig,tests/unit/test_k8s_kubeconfig.c,cgk8s cgcore))
 $(eval $(call unit_test,test_k8s_lines,tests/unit/test_k8s_lines.c,cgk8s))
+NET_TESTS += tests/k8s/test_k8s_proxy.sh

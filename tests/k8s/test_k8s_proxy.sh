@@ -35,8 +35,8 @@ ip netns exec "$ROUTER" sysctl -qw net.ipv4.ip_forward=1
 for pair in "$EP1 10.0.0.13" "$EP2 10.0.0.15"; do
 	set -- $pair
 	ip -n "$1" addr add "$2/32" dev eth0
-	ip -n "$1" route add 10.0.16.0/20 dev eth0
-	ip -n "$1" route add default via 10.0.16.1 onlink
+	ip -n "$1" route add 10.0.16.1/32 dev eth0
+	ip -n "$1" route add default via 10.0.16.1 dev eth0
 	cg_bg "$1" python3 "$ECHO" "$2" 8080
 done
 
@@ -107,14 +107,14 @@ apictl event 6444 ADDED "$CG_TMP/svc.json"
 apictl event 6444 ADDED "$CG_TMP/one.json"
 check "added Service: reachable, answered by its endpoint" wait_for 10 answered_by 10.0.0.13
 check "  the ruleset maps 10.0.58.170 . 80 to 10.0.0.13 . 8080" sh -c \
-	"ip netns exec $GW nft list table inet clustergate | grep -q '10.0.58.170 . 80 . [0-9]* : 10.0.0.13 . 8080'"
+	"ip netns exec $GW nft list table inet clustergate | grep -q '10.0.58.170 . tcp . 80 . [0-9]* : 10.0.0.13 . 8080'"
 check "  the pod sees the gateway's VPC address" sh -c \
 	"ip netns exec $OFFICE curl -s --max-time 2 http://10.0.58.170/ | grep -q '^peer=10.0.16.5 '"
 
 # Scaling the endpoints spreads the load.
 apictl event 6444 MODIFIED "$CG_TMP/two.json"
 check "scaled to two: the ruleset has 10.0.0.15 . 8080" wait_for 10 sh -c \
-	"ip netns exec $GW nft list table inet clustergate | grep -q '10.0.58.170 . 80 . [0-9]* : 10.0.0.15 . 8080'"
+	"ip netns exec $GW nft list table inet clustergate | grep -q '10.0.58.170 . tcp . 80 . [0-9]* : 10.0.0.15 . 8080'"
 tries 20 http://10.0.58.170/ > "$CG_TMP/two.txt"
 n13=$(grep -c 10.0.0.13 "$CG_TMP/two.txt"); n15=$(grep -c 10.0.0.15 "$CG_TMP/two.txt")
 check "  20 requests answered ($((n13 + n15)))" test $((n13 + n15)) = 20
@@ -132,15 +132,21 @@ check "  20 requests all answered by 10.0.0.13" test \
 apictl event 6444 DELETED "$CG_TMP/svc.json"
 check "deleted Service: gone from the ruleset" wait_for 10 sh -c \
 	"! ip netns exec $GW nft list table inet clustergate | grep -q '10.0.58.170'"
-check "  and no longer answered" sh -c \
-	"! ip netns exec $OFFICE curl -s --max-time 2 http://10.0.58.170/"
+out=$(ip netns exec "$OFFICE" curl -sS --max-time 2 http://10.0.58.170/ 2>&1); rc=$?
+check "  and rejected: cannot connect (curl rc $rc: $out)" test "$rc" = 7
 # A Service left with no ready endpoint rejects at once (TCP reset).
 apictl event 6444 ADDED "$CG_TMP/svc.json"
 apictl event 6444 DELETED "$CG_TMP/one.json"
 wait_for 10 sh -c "ip netns exec $GW nft list table inet clustergate | grep -q '10.0.58.170'"
-out=$(ip netns exec "$OFFICE" curl -sS --max-time 3 http://10.0.58.170/ 2>&1)
-check "Service without endpoints: connection refused ($out)" \
-	sh -c "echo '$out' | grep -q 'Connection refused'"
+check "  its ClusterIP is in the rejected set" sh -c \
+	"ip netns exec $GW nft list set inet clustergate rejected_services | grep -q '10.0.58.170 . tcp . 80'"
+start=$(date +%s%N)
+out=$(ip netns exec "$OFFICE" curl -sS --max-time 3 http://10.0.58.170/ 2>&1); rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "Service without endpoints: refused at once by a reset (curl rc $rc in $ms ms: $out)" \
+	test "$rc" = 7 -a "$ms" -lt 1000
+check "  counted as a service reject" sh -c \
+	"ip netns exec $GW nft list counter inet clustergate service_reject | grep -qv 'packets 0 '"
 
 # When the API dies, traffic keeps working and status says stale.
 apictl event 6444 ADDED "$CG_TMP/two.json"
