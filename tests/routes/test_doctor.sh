@@ -34,8 +34,21 @@ table ip kp {
 	chain post { type nat hook postrouting priority srcnat; }
 }
 NFT
+# Office traffic through the gateway (conntrack on, the service CIDR
+# routed over the three nodes): the attempts that the multipath hash sends
+# via n3 never see a reply.
+ip netns exec "$GW" build/tests/routes_tool sync 254 \
+	10.0.56.0/21=10.0.32.23,10.0.32.24,10.0.32.25 >/dev/null
+ip netns exec "$GW" nft add table ip track
+ip netns exec "$GW" nft add chain ip track seen '{ type filter hook forward priority 0; }'
+ip netns exec "$GW" nft add rule ip track seen ct state new counter
+for i in $(seq 1 20); do
+	ip netns exec "$CLIENT" curl -s -o /dev/null --max-time 0.5 "http://$SERVICE_IP/"
+done
 out=$(doctor --service "$SERVICE_IP:80"); rc=$?
 echo "$out" | sed 's/^/# /'
+check "doctor counts the office's unanswered connections" grep -Eq \
+	"^conntrack: [1-9][0-9]* of 2[0-9] connections to 10.0.56.0/21 never saw a reply \[UNREPLIED\]$" <<<"$out"
 check "asymmetric return: exit 1" test $rc -eq 1
 check "n1 and n2 answer" test "$(grep -c '^  via n[12] .*: ok: ' <<<"$out")" = 2
 check "n3 fails with no answer" \
