@@ -63,6 +63,26 @@ static bool healthy(const struct route_state *s, const struct route_node *node)
 	return eligible(node) && info && info->counter.state == HEALTH_UP;
 }
 
+#define REMINDER_MS 60000
+
+/* While no node is healthy, say so again every minute. */
+static void remind_no_healthy(void *data)
+{
+	struct route_state *s = data;
+	char cidr[CG_CIDR_STRLEN];
+
+	s->reminder_timer = 0;
+	if (!s->no_healthy)
+		return;
+	log_err("route: still NO HEALTHY NODE for %s after %llu s; service "
+		"traffic goes to the last group",
+		cg_cidr_format(&s->service_cidr, cidr),
+		(unsigned long long)(loop_now_ms() - s->no_healthy_since_ms) /
+		1000);
+	s->reminder_timer = loop_add_timer(s->loop, REMINDER_MS,
+					   remind_no_healthy, s);
+}
+
 /* Service CIDR members: the healthy nodes, or the last group if none. */
 static size_t service_members(struct route_state *s, struct in_addr *out)
 {
@@ -86,6 +106,10 @@ static size_t service_members(struct route_state *s, struct in_addr *out)
 		log_err("route: NO HEALTHY NODE for %s: keeping the last "
 			"group [%s] rather than dropping all service traffic",
 			cg_cidr_format(&s->service_cidr, cidr), members);
+		s->no_healthy_since_ms = loop_now_ms();
+		if (!s->reminder_timer)
+			s->reminder_timer = loop_add_timer(s->loop, REMINDER_MS,
+							   remind_no_healthy, s);
 	}
 	s->no_healthy = s->node_count > 0;
 	memcpy(out, s->group, s->group_count * sizeof(*out));
@@ -484,6 +508,8 @@ static void route_stop(void *state)
 		return;
 	if (s->sync_timer)
 		loop_cancel_timer(s->loop, s->sync_timer);
+	if (s->reminder_timer)
+		loop_cancel_timer(s->loop, s->reminder_timer);
 	health_destroy(s->health);
 	s->target->ops->destroy(s->target);
 	free_nodes(s->nodes, s->node_count);

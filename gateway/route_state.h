@@ -43,6 +43,8 @@ struct route_state {
 	struct in_addr *group;		/* service CIDR members in the kernel */
 	size_t group_count;
 	bool no_healthy;		/* keeping the last group */
+	uint64_t no_healthy_since_ms;
+	uint64_t reminder_timer;	/* repeats the no-healthy warning */
 	uint64_t sync_timer;
 	uint64_t settle_until_ms;
 	time_t last_sync;
