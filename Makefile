@@ -83,7 +83,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev bzip2 \
 	strongswan-charon strongswan-swanctl strongswan-pki \
 	libcharon-extra-plugins libstrongswan-extra-plugins \
 	nftables iproute2 iputils-ping curl tcpdump conntrack \
-	python3 openssl valgrind util-linux procps systemd packer debootstrap \
+	python3 openssl jq valgrind util-linux procps systemd packer debootstrap \
 	libstrongswan-standard-plugins
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
