@@ -161,6 +161,15 @@ check "rotated token file: re-read and used" wait_for 20 sh -c \
 	"ip netns exec $NS python3 $K8S/ctl.py state 6444 | python3 -c 'import json,sys; r=json.load(sys.stdin)[\"requests\"]; sys.exit(r[-1][\"authorization\"] != \"Bearer token-two\")'"
 check "  still connected with it" wait_for 10 state_is connected
 
+# A reload that changes the API settings restarts the watches; the state
+# is kept meanwhile and relisted.
+lists_before=$(grep -c 'listed [0-9]* Services' "$CG_TMP/daemon.log")
+sed -i 's/"timeout": 2/"timeout": 3/' "$CG_TMP/clustergate.json"
+kill -HUP $DAEMON
+check "reload with new API settings: relisted" wait_for 10 sh -c \
+	"test \$(grep -c 'listed [0-9]* Services' $CG_TMP/daemon.log) -gt $lists_before"
+check "  connected, same state" wait_for 10 has_line "10.0.57.30:6379/tcp 10.0.0.50:6379"
+
 # The API dies: the last state is kept, status says stale and since when.
 kill "$API_PID"; wait "$API_PID" 2>/dev/null
 check "API dead: status says stale" wait_for 10 state_is stale
