@@ -11,7 +11,8 @@ K8S=tests/k8s
 SOCK="$CG_TMP/run/cg.sock"
 CONF="$CG_TMP/clustergate.json"
 
-topology_up || { fail "topology"; finish; }
+topology_up || { fail "topology"; [ "$CG_FAILURES" -eq 0 ] || sed 's/^/# daemon: /' "$CG_TMP/daemon.log"
+finish; }
 route_config "$CONF"
 sh $K8S/make_certs.sh "$CG_TMP" >/dev/null 2>&1
 printf 'token-one\n' > "$CG_TMP/token"
@@ -70,7 +71,7 @@ pod_route() { ip -n "$GW" -j route show "10.244.$1.0/24" | jq -r '.[0].gateway /
 state_of() { status | jq -r ".nodes.nodes[] | select(.name == \"$1\") | .state"; }
 
 check "nodes from the API: the group holds all three" \
-	wait_for 20 members_are "10.0.32.23 10.0.32.24 10.0.32.25 "
+	wait_for 40 members_are "10.0.32.23 10.0.32.24 10.0.32.25 "
 check "status says the nodes come from kubernetes" \
 	test "$(status | jq -r .nodes.source)" = kubernetes
 check "each node's pod CIDR is routed to it" \
@@ -94,6 +95,25 @@ apictl DELETED "$CG_TMP/n3.json"
 check "a deleted node loses its pod CIDR route" wait_for 10 test -z "$(pod_route 3)"
 check "  and is gone from the status" test -z "$(state_of n3)"
 
+# Restart with nodes from the API: nothing changes in the kernel, pod CIDR
+# routes included, while the new daemon waits for its first node list.
+before=$(ip -n "$GW" -j nexthop | jq -c 'sort_by(.id)')
+ip -n "$GW" monitor nexthop route > "$CG_TMP/monitor" 2>&1 &
+MON=$!; cg_track_pid $MON
+sleep 0.3
+kill -TERM "$DAEMON"; wait "$DAEMON"
+cg_bg "$GW" $BIN/clustergated -c "$CONF" 2>>"$CG_TMP/daemon.log"
+DAEMON=$CG_LAST_PID
+wait_for 10 test -S "$SOCK"
+wait_for 10 sh -c "$BIN/clustergate status --json -s $SOCK | jq -e '.nodes.nodes | length == 2' >/dev/null"
+sleep 3
+kill "$MON"
+check "restart (API nodes): ip monitor saw no change" test ! -s "$CG_TMP/monitor"
+check "restart (API nodes): nexthops unchanged" \
+	test "$(ip -n "$GW" -j nexthop | jq -c 'sort_by(.id)')" = "$before"
+check "restart (API nodes): pod CIDR routes still there" \
+	test "$(pod_route 1) $(pod_route 2)" = "10.0.32.23 10.0.32.24"
+
 # Switching to proxy mode removes every route of ours; doctor then tests
 # the Services clustergated learns from the API, through its own DNAT.
 apictl ADDED "$CG_TMP/svc.json"
@@ -111,4 +131,5 @@ check "doctor in proxy mode tests the API's services (exit $rc)" test $rc -eq 0
 check "  it tests shop/web's endpoint" \
 	grep -qx "  endpoint 10.0.32.23:80 directly: ok: handshake completed in [0-9]* ms" <<<"$out"
 check "  verdict OK" test "$(tail -1 <<<"$out")" = "verdict: OK: 1 service port(s) answer"
+[ "$CG_FAILURES" -eq 0 ] || sed 's/^/# daemon: /' "$CG_TMP/daemon.log"
 finish

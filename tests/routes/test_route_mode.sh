@@ -138,4 +138,5 @@ check "no route or nexthop of ours is left" test \
 	"$(ip -n "$GW" -j route show table all | jq '[.[] | select(.protocol == "97")] | length')/$(ip -n "$GW" -j nexthop | jq length)" = 0/0
 check "the foreign route survived" \
 	test "$(ip -n "$GW" -j route show 10.0.60.0/24 | jq -r '.[0].gateway')" = 10.0.32.99
+[ "$CG_FAILURES" -eq 0 ] || sed 's/^/# daemon: /' "$CG_TMP/daemon.log"
 finish
