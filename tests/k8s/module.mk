@@ -17,3 +17,17 @@ NET_TESTS += tests/k8s/test_k8s_watch.sh
 $(eval $(call unit_test,test_k8s_kubeconfig,tests/unit/test_k8s_kubeconfig.c,cgk8s cgcore))
 $(eval $(call unit_test,test_k8s_lines,tests/unit/test_k8s_lines.c,cgk8s))
 NET_TESTS += tests/k8s/test_k8s_proxy.sh
+
+# make fuzz-k8s: bounded libFuzzer run over the decoders, catalog and
+# kubeconfig reader (FUZZ_SECONDS, default 60).
+$(BUILD)/fuzz/fuzz_k8s: tests/k8s/fuzz_k8s.c $(K8S_SRCS) gateway/cidr.c gateway/log.c gateway/loop.c
+	@mkdir -p $(@D)
+	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined \
+		$(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+.PHONY: fuzz-k8s
+fuzz-k8s: $(BUILD)/fuzz/fuzz_k8s
+	@mkdir -p $(BUILD)/fuzz/corpus-k8s
+	$(BUILD)/fuzz/fuzz_k8s -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=tests/k8s/fuzz-corpus/found- \
+		$(BUILD)/fuzz/corpus-k8s tests/k8s/fuzz-corpus
+	@echo "fuzz-k8s: no crash in $(FUZZ_SECONDS) s"
