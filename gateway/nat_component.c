@@ -23,13 +23,19 @@
 
 #define RETRY_MS 5000
 
-/* A nat_policy and the arrays it points into. */
+/*
+ * A nat_policy and everything it points into, owned here: a refused
+ * reload keeps the running policy after the daemon frees the old config.
+ */
 struct policy_storage {
 	struct nat_policy policy;
+	char *tunnel_interface;
+	char *vpc_interface;
 	struct nat_cidr *office_subnets;
 	struct nat_cidr *cluster_destinations;
 	struct nat_allow_rule *allow;
 	struct nat_cidr **allow_destinations;
+	uint16_t **allow_ports;
 };
 
 struct nat_component {
@@ -62,7 +68,12 @@ static void policy_free(struct policy_storage *p)
 	for (size_t i = 0; p->allow_destinations &&
 	     i < p->policy.allow_count; i++)
 		free(p->allow_destinations[i]);
+	for (size_t i = 0; p->allow_ports && i < p->policy.allow_count; i++)
+		free(p->allow_ports[i]);
 	free(p->allow_destinations);
+	free(p->allow_ports);
+	free(p->tunnel_interface);
+	free(p->vpc_interface);
 	free(p->allow);
 	free(p->office_subnets);
 	free(p->cluster_destinations);
@@ -74,39 +85,57 @@ static int build_allow(const struct cg_nat *nat, struct policy_storage *p)
 	p->allow = calloc(nat->allow_count + 1, sizeof(*p->allow));
 	p->allow_destinations = calloc(nat->allow_count + 1,
 				       sizeof(*p->allow_destinations));
-	if (!p->allow || !p->allow_destinations)
+	p->allow_ports = calloc(nat->allow_count + 1, sizeof(*p->allow_ports));
+	if (!p->allow || !p->allow_destinations || !p->allow_ports)
 		return -ENOMEM;
 	p->policy.allow = p->allow;
 	for (size_t i = 0; i < nat->allow_count; i++) {
 		const struct cg_allow_rule *rule = &nat->allow[i];
 		struct nat_cidr *dests = calloc(rule->destinations.count + 1,
 						sizeof(*dests));
+		uint16_t *ports = calloc(rule->port_count + 1, sizeof(*ports));
 
-		if (!dests)
-			return -ENOMEM;
 		p->allow_destinations[i] = dests;
+		p->allow_ports[i] = ports;
 		p->policy.allow_count = i + 1;
+		if (!dests || !ports)
+			return -ENOMEM;
+		if (rule->port_count)
+			memcpy(ports, rule->ports,
+			       rule->port_count * sizeof(*ports));
 		for (size_t j = 0; j < rule->destinations.count; j++)
 			dests[j] = to_nat(&rule->destinations.items[j]);
 		p->allow[i].office_subnet = to_nat(&rule->office_subnet);
 		p->allow[i].destinations = dests;
 		p->allow[i].destination_count = rule->destinations.count;
-		p->allow[i].ports = rule->ports;
+		p->allow[i].ports = ports;
 		p->allow[i].port_count = rule->port_count;
 	}
 	return 0;
 }
 
-/* The policy borrows strings and port arrays from config. */
+static char *copy_string(const char *text, bool *failed)
+{
+	char *copy = text ? strdup(text) : NULL;
+
+	if (text && !copy)
+		*failed = true;
+	return copy;
+}
+
 static int policy_build(const struct cg_config *config,
 			struct policy_storage *p)
 {
 	const struct cg_cluster *cluster = &config->cluster;
+	bool failed = false;
 	size_t n = 0;
 
 	memset(p, 0, sizeof(*p));
-	p->policy.tunnel_interface = config->gateway.tunnel_interface;
-	p->policy.vpc_interface = config->gateway.vpc_interface;
+	p->tunnel_interface = copy_string(config->gateway.tunnel_interface,
+					  &failed);
+	p->vpc_interface = copy_string(config->gateway.vpc_interface, &failed);
+	p->policy.tunnel_interface = p->tunnel_interface;
+	p->policy.vpc_interface = p->vpc_interface;
 	p->policy.vpc_address = config->gateway.vpc_address;
 	p->policy.snat = config->nat.snat;
 	p->policy.tunnel_mtu = config->nat.mss_clamp ?
@@ -118,7 +147,7 @@ static int policy_build(const struct cg_config *config,
 	p->cluster_destinations = calloc(1 + cluster->pod_cidrs.count +
 					 cluster->node_cidrs.count,
 					 sizeof(*p->cluster_destinations));
-	if (!p->office_subnets || !p->cluster_destinations) {
+	if (failed || !p->office_subnets || !p->cluster_destinations) {
 		policy_free(p);
 		return -ENOMEM;
 	}

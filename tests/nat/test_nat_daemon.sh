@@ -102,6 +102,29 @@ for i in $(seq 1 10); do get; done > "$CG_TMP/one.txt"
 check "reload: all 10 requests go to 10.0.0.14" \
 	test "$(grep -c 'server=10.0.0.14' "$CG_TMP/one.txt")" = 10
 
+# A config the file checks accept but nat/ cannot program: refused, and the
+# running table and traffic stay.
+cp "$CONF" "$CG_TMP/good.json"
+python3 - "$CONF" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["gateway"]["tunnel_interface"] = "a-very-long-tunnel-name"
+json.dump(c, open(sys.argv[1], "w"))
+PY
+ip netns exec "$GW" nft list table inet clustergate | grep -v packets > "$CG_TMP/table.before"
+kill -HUP $DAEMON
+check "reload nat cannot program: the log says why and that the table stays" \
+	wait_for 10 grep -q "nat: tunnel_interface 'a-very-long-tunnel-name' is longer than 15 characters; the running table was not changed" "$CG_TMP/daemon.log"
+ip netns exec "$GW" nft list table inet clustergate | grep -v packets > "$CG_TMP/table.after"
+check "... the table is unchanged" cmp -s "$CG_TMP/table.before" "$CG_TMP/table.after"
+check "... status still shows nat, with the error ($(nat_field "['last_error']" | cut -c1-40)...)" \
+	sh -c "$BIN/clustergate status --json -s '$SOCK' | grep -q 'is longer than 15 characters'"
+check "... and the service still answers" test -n "$(get)"
+cp "$CG_TMP/good.json" "$CONF"
+kill -HUP $DAEMON
+check "a good reload clears the error" \
+	wait_for 10 sh -c "test \"\$($BIN/clustergate status --json -s '$SOCK' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"nat\"][\"last_error\"])')\" = None"
+
 # Stop: the table stays, traffic keeps flowing.
 kill $DAEMON
 wait $DAEMON
