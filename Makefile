@@ -96,8 +96,10 @@ deps:
 		|| { echo "deps: apt-get install failed" >&2; exit 1; }; \
 	fi
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_TESTS)
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-net
 
