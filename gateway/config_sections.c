@@ -3,6 +3,7 @@
  * object into its struct, with the defaults for what is absent.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,16 @@ static void set_default_list(struct cg_string_list *list,
 		list->items[list->count] = strdup(items[list->count]);
 }
 
+/* Linux interface names are at most 15 characters, with no '/' or space. */
+static void check_interface_name(struct reader *r, const char *path,
+				 const char *name)
+{
+	if (name && (strlen(name) >= IFNAMSIZ || strpbrk(name, "/ \t:")))
+		reader_error(r, path, "'%s' is not a valid interface name "
+			     "(at most %d characters, no '/', ':' or spaces)",
+			     name, IFNAMSIZ - 1);
+}
+
 static void parse_gateway(struct reader *r, json_t *doc,
 			  struct cg_gateway *gateway)
 {
@@ -59,6 +70,10 @@ static void parse_gateway(struct reader *r, json_t *doc,
 		    &gateway->vpc_interface);
 	read_string(r, "gateway", section, "tunnel_interface", false,
 		    &gateway->tunnel_interface);
+	check_interface_name(r, "gateway.vpc_interface",
+			     gateway->vpc_interface);
+	check_interface_name(r, "gateway.tunnel_interface",
+			     gateway->tunnel_interface);
 	read_uint(r, "gateway", section, "tunnel_mtu", 576, 9000, &mtu);
 	gateway->tunnel_mtu = (uint16_t)mtu;
 }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gateway/curl_loop.h"
 #include "gateway/health.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
@@ -34,8 +35,8 @@ struct health {
 	char *path;			/* settings.path, owned */
 	health_change_cb cb;
 	void *data;
-	CURLM *multi;
-	uint64_t curl_timer;
+	struct curl_loop *curl;		/* HTTP probes on the loop */
+	CURLM *multi;			/* curl_loop_multi(curl) */
 	struct target **targets;
 	size_t count;
 };
@@ -109,8 +110,9 @@ static void finish_probe(struct target *t, bool ok, const char *detail)
 
 /* ---- HTTP through curl multi ---- */
 
-static void check_curl_done(struct health *h)
+static void check_curl_done(void *data)
 {
+	struct health *h = data;
 	CURLMsg *msg;
 	int pending;
 
@@ -145,73 +147,6 @@ static void check_curl_done(struct health *h)
 		finish_probe(t, result == CURLE_OK && code >= 200 && code < 300,
 			     detail);
 	}
-}
-
-static void on_curl_fd(int fd, uint32_t events, void *data)
-{
-	struct health *h = data;
-	int flags = 0, running;
-
-	if (events & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (events & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (events & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(h->multi, fd, flags, &running);
-	check_curl_done(h);
-}
-
-static void on_curl_timer(void *data)
-{
-	struct health *h = data;
-	int running;
-
-	h->curl_timer = 0;
-	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_curl_done(h);
-}
-
-static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what,
-			  void *userp, void *socketp)
-{
-	struct health *h = userp;
-	uint32_t events = 0;
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (socketp)
-			loop_del_fd(h->loop, fd);
-		curl_multi_assign(h->multi, fd, NULL);
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		events |= EPOLLIN;
-	if (what & CURL_POLL_OUT)
-		events |= EPOLLOUT;
-	if (socketp)
-		return loop_mod_fd(h->loop, fd, events) ? -1 : 0;
-	if (loop_add_fd(h->loop, fd, events, on_curl_fd, h))
-		return -1;
-	curl_multi_assign(h->multi, fd, h);
-	return 0;
-}
-
-static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct health *h = userp;
-
-	(void)multi;
-	if (h->curl_timer)
-		loop_cancel_timer(h->loop, h->curl_timer);
-	h->curl_timer = 0;
-	if (timeout_ms >= 0) {
-		h->curl_timer = loop_add_timer(h->loop, (uint64_t)timeout_ms,
-					       on_curl_timer, h);
-		if (!h->curl_timer)
-			return -1;
-	}
-	return 0;
 }
 
 static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *data)
@@ -393,19 +328,15 @@ struct health *health_create(struct loop *loop,
 	h->cb = cb;
 	h->data = data;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    !(h->multi = curl_multi_init()) ||
+	    !(h->curl = curl_loop_create(loop, check_curl_done, h)) ||
 	    health_set_settings(h, settings)) {
-		if (h->multi)
-			curl_multi_cleanup(h->multi);
+		curl_loop_destroy(h->curl);
 		free(h->path);
 		free(h);
 		errno = ENOMEM;
 		return NULL;
 	}
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	h->multi = curl_loop_multi(h->curl);
 	return h;
 }
 
@@ -416,9 +347,7 @@ void health_destroy(struct health *h)
 	for (size_t i = 0; i < h->count; i++)
 		target_free(h->targets[i]);
 	free(h->targets);
-	if (h->curl_timer)
-		loop_cancel_timer(h->loop, h->curl_timer);
-	curl_multi_cleanup(h->multi);
+	curl_loop_destroy(h->curl);
 	curl_global_cleanup();
 	free(h->path);
 	free(h);

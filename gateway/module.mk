@@ -4,7 +4,7 @@
 
 CONFIG_SRCS := gateway/config.c gateway/config_sections.c \
 	gateway/config_check.c gateway/config_fields.c gateway/cidr.c
-CORE_SRCS   := gateway/log.c gateway/loop.c gateway/control.c
+CORE_SRCS   := gateway/log.c gateway/loop.c gateway/control.c gateway/curl_loop.c
 
 $(eval $(call static_lib,cgconfig,$(CONFIG_SRCS)))
 $(eval $(call static_lib,cgcore,$(CORE_SRCS)))

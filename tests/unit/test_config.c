@@ -211,6 +211,18 @@ static void test_host_bits(void **state)
 		     "set (did you mean 10.0.56.0/21?)");
 }
 
+static void test_interface_name(void **state)
+{
+	json_t *doc = base_doc();
+
+	(void)state;
+	set_path(doc, "gateway.tunnel_interface",
+		 json_string("ipsec0-much-too-long"));
+	expect_error(doc, "gateway.tunnel_interface: 'ipsec0-much-too-long' is "
+		     "not a valid interface name (at most 15 characters, no "
+		     "'/', ':' or spaces)");
+}
+
 static void test_unknown_key(void **state)
 {
 	json_t *doc = base_doc();
@@ -465,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_example_parses_but_needs_files),
 		cmocka_unit_test(test_bad_cidr),
 		cmocka_unit_test(test_host_bits),
+		cmocka_unit_test(test_interface_name),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_unknown_top_level_key),
 		cmocka_unit_test(test_missing_required),
