@@ -8,12 +8,14 @@
 #include "gateway/k8s_catalog.h"
 #include "gateway/k8s_catalog_private.h"
 #include "gateway/k8s_objects.h"
+#include "gateway/k8s_slice_index.h"
 #include "gateway/k8s_store.h"
 #include "gateway/log.h"
 
 struct k8s_catalog {
 	struct k8s_store *objects[K8S_KIND_COUNT];
 	struct k8s_store *snapshot[K8S_KIND_COUNT];	/* during a relist */
+	struct k8s_slice_index *slices_by_service;	/* of objects[SLICES] */
 };
 
 static void free_service(void *value)
@@ -75,6 +77,11 @@ struct k8s_catalog *k8s_catalog_create(void)
 
 	if (!catalog)
 		return NULL;
+	catalog->slices_by_service = k8s_slice_index_create();
+	if (!catalog->slices_by_service) {
+		free(catalog);
+		return NULL;
+	}
 	for (int kind = 0; kind < K8S_KIND_COUNT; kind++) {
 		catalog->objects[kind] = k8s_store_create(kinds[kind].free_value);
 		if (!catalog->objects[kind]) {
@@ -89,6 +96,7 @@ void k8s_catalog_destroy(struct k8s_catalog *catalog)
 {
 	if (!catalog)
 		return;
+	k8s_slice_index_destroy(catalog->slices_by_service);
 	for (int kind = 0; kind < K8S_KIND_COUNT; kind++) {
 		k8s_store_destroy(catalog->objects[kind]);
 		k8s_store_destroy(catalog->snapshot[kind]);
@@ -159,6 +167,10 @@ void k8s_catalog_list_commit(struct k8s_catalog *catalog, enum k8s_kind kind)
 	if (!catalog->snapshot[kind])
 		return;
 	k8s_store_swap(catalog->objects[kind], catalog->snapshot[kind]);
+	/* the index points into the old slices: regroup before freeing them */
+	if (kind == K8S_SLICES)
+		k8s_slice_index_rebuild(catalog->slices_by_service,
+					catalog->objects[kind]);
 	k8s_store_destroy(catalog->snapshot[kind]);
 	catalog->snapshot[kind] = NULL;
 }
@@ -169,11 +181,25 @@ void k8s_catalog_list_abort(struct k8s_catalog *catalog, enum k8s_kind kind)
 	catalog->snapshot[kind] = NULL;
 }
 
+/* Take the slice stored under key (about to be replaced) out of the index. */
+static void unindex(struct k8s_catalog *catalog, enum k8s_kind kind,
+		    const char *key)
+{
+	const struct k8s_slice *old;
+
+	if (kind != K8S_SLICES)
+		return;
+	old = k8s_store_get(catalog->objects[kind], key);
+	if (old)
+		k8s_slice_index_remove(catalog->slices_by_service, old);
+}
+
 int k8s_catalog_apply(struct k8s_catalog *catalog, enum k8s_kind kind,
 		      enum k8s_event_type type, json_t *object)
 {
 	char key[K8S_NAME_MAX];
 	void *value;
+	int err;
 
 	if (type == K8S_DELETED) {
 		/* Only the name matters; the last state may be partial. */
@@ -182,6 +208,7 @@ int k8s_catalog_apply(struct k8s_catalog *catalog, enum k8s_kind kind,
 				 kinds[kind].name);
 			return -EINVAL;
 		}
+		unindex(catalog, kind, key);
 		k8s_store_remove(catalog->objects[kind], key);
 		return 0;
 	}
@@ -190,11 +217,26 @@ int k8s_catalog_apply(struct k8s_catalog *catalog, enum k8s_kind kind,
 			      "MODIFIED event", key, sizeof(key));
 	if (!value)
 		return -EINVAL;
-	return k8s_store_put(catalog->objects[kind], key, value);
+	unindex(catalog, kind, key);
+	err = k8s_store_put(catalog->objects[kind], key, value);
+	if (!err && kind == K8S_SLICES)
+		err = k8s_slice_index_add(catalog->slices_by_service, value);
+	return err;
 }
 
 const struct k8s_store *k8s_catalog_store(const struct k8s_catalog *catalog,
 					  enum k8s_kind kind)
 {
 	return catalog->objects[kind];
+}
+
+const struct k8s_slice_index *
+k8s_catalog_slice_index(const struct k8s_catalog *catalog)
+{
+	/* after an allocation failure, regroup (the catalog stays const) */
+	if (!k8s_slice_index_valid(catalog->slices_by_service))
+		k8s_slice_index_rebuild(catalog->slices_by_service,
+					catalog->objects[K8S_SLICES]);
+	return k8s_slice_index_valid(catalog->slices_by_service) ?
+		catalog->slices_by_service : NULL;
 }

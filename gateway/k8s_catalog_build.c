@@ -15,60 +15,6 @@
 #include "gateway/k8s_store.h"
 #include "gateway/log.h"
 
-/* The slices of one Service, keyed by "namespace/service-name". */
-struct slice_group {
-	const struct k8s_slice **slices;
-	size_t count, capacity;
-};
-
-static void free_group(void *value)
-{
-	struct slice_group *group = value;
-
-	free(group->slices);
-	free(group);
-}
-
-struct group_build {
-	struct k8s_store *groups;
-	int error;
-};
-
-static void group_slice(const char *key, void *value, void *data)
-{
-	const struct k8s_slice *slice = value;
-	struct group_build *build = data;
-	char service_key[K8S_NAME_MAX];
-	struct slice_group *group;
-
-	(void)key;
-	if (!slice->service_name || !slice->ipv4 || build->error)
-		return;
-	snprintf(service_key, sizeof(service_key), "%s/%s", slice->namespace,
-		 slice->service_name);
-	group = k8s_store_get(build->groups, service_key);
-	if (!group) {
-		group = calloc(1, sizeof(*group));
-		if (!group || k8s_store_put(build->groups, service_key, group)) {
-			build->error = -ENOMEM;
-			return;
-		}
-	}
-	if (group->count == group->capacity) {
-		size_t capacity = group->capacity ? group->capacity * 2 : 2;
-		const struct k8s_slice **slices =
-			realloc(group->slices, capacity * sizeof(*slices));
-
-		if (!slices) {
-			build->error = -ENOMEM;
-			return;
-		}
-		group->slices = slices;
-		group->capacity = capacity;
-	}
-	group->slices[group->count++] = slice;
-}
-
 static int compare_endpoints(const void *a, const void *b)
 {
 	const struct nat_endpoint *x = a, *y = b;
@@ -115,7 +61,7 @@ slice_port_for(const struct k8s_slice *slice,
  * (kube-proxy's fallback so a rollout never blackholes). Sorted, no
  * duplicates (an endpoint can sit in two slices while they are updated).
  */
-static int select_endpoints(const struct slice_group *group,
+static int select_endpoints(const struct k8s_slice_group *group,
 			    const struct k8s_service_port *service_port,
 			    struct nat_service_port *out)
 {
@@ -168,7 +114,7 @@ static int select_endpoints(const struct slice_group *group,
 }
 
 struct service_build {
-	struct k8s_store *groups;
+	const struct k8s_slice_index *groups;
 	struct nat_services *out;
 	size_t capacity;
 	int error;
@@ -186,7 +132,7 @@ static const char *protocol_label(uint8_t protocol)
 static int add_service_port(struct service_build *build,
 			    const struct k8s_service *service,
 			    const struct k8s_service_port *service_port,
-			    const struct slice_group *group)
+			    const struct k8s_slice_group *group)
 {
 	struct nat_services *out = build->out;
 	struct nat_service_port *port;
@@ -223,11 +169,11 @@ static void build_service(const char *key, void *value, void *data)
 {
 	const struct k8s_service *service = value;
 	struct service_build *build = data;
-	const struct slice_group *group;
+	const struct k8s_slice_group *group;
 
 	if (!service->has_cluster_ip || build->error)
 		return;
-	group = k8s_store_get(build->groups, key);
+	group = k8s_slice_index_get(build->groups, key);
 	for (size_t i = 0; i < service->port_count && !build->error; i++)
 		build->error = add_service_port(build, service,
 						&service->ports[i], group);
@@ -276,22 +222,15 @@ static void drop_duplicates(struct nat_services *out)
 int k8s_catalog_build_services(const struct k8s_catalog *catalog,
 			       struct nat_services *out)
 {
-	struct group_build groups = { 0 };
 	struct service_build build = { 0 };
 
 	memset(out, 0, sizeof(*out));
-	groups.groups = k8s_store_create(free_group);
-	if (!groups.groups)
+	build.groups = k8s_catalog_slice_index(catalog);
+	if (!build.groups)
 		return -ENOMEM;
-	k8s_store_foreach(k8s_catalog_store(catalog, K8S_SLICES), group_slice,
-			  &groups);
-	build.groups = groups.groups;
 	build.out = out;
-	build.error = groups.error;
-	if (!build.error)
-		k8s_store_foreach(k8s_catalog_store(catalog, K8S_SERVICES),
-				  build_service, &build);
-	k8s_store_destroy(groups.groups);
+	k8s_store_foreach(k8s_catalog_store(catalog, K8S_SERVICES),
+			  build_service, &build);
 	if (build.error) {
 		k8s_nat_services_free(out);
 		return build.error;

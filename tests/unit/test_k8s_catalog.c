@@ -312,6 +312,29 @@ static void test_named_port_per_slice(void **state)
 	k8s_catalog_destroy(catalog);
 }
 
+/* A slice relabelled to another Service moves with its label. */
+static void test_slice_changes_service(void **state)
+{
+	struct k8s_catalog *catalog = catalog_from_samples();
+	json_t *slice = json_loads(
+		"{\"metadata\":{\"name\":\"mysql-9d8f7\",\"namespace\":\"default\","
+		"\"labels\":{\"kubernetes.io/service-name\":\"nginx\"}},"
+		"\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.0.0.14\"]}],"
+		"\"ports\":[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":80}]}",
+		0, NULL);
+
+	(void)state;
+	assert_int_equal(k8s_catalog_apply(catalog, K8S_SLICES, K8S_MODIFIED,
+					   slice), 0);
+	assert_programs_line(catalog,
+		"10.0.58.158:80/tcp -> 10.0.0.13:80 10.0.0.14:80 (default/nginx:80/tcp)\n",
+		true);
+	assert_programs_line(catalog,
+		"10.0.60.80:3306/tcp -> reject (default/mysql:3306/tcp)\n", true);
+	json_decref(slice);
+	k8s_catalog_destroy(catalog);
+}
+
 static void test_nodes(void **state)
 {
 	struct k8s_catalog *catalog = k8s_catalog_create();
@@ -528,6 +551,7 @@ int main(void)
 		cmocka_unit_test_setup(test_watch_stream_samples, reset_log),
 		cmocka_unit_test_setup(test_terminating_fallback, reset_log),
 		cmocka_unit_test_setup(test_named_port_per_slice, reset_log),
+		cmocka_unit_test_setup(test_slice_changes_service, reset_log),
 		cmocka_unit_test_setup(test_nodes, reset_log),
 		cmocka_unit_test_setup(test_node_deleting, reset_log),
 		cmocka_unit_test_setup(test_malformed_list, reset_log),
