@@ -222,6 +222,9 @@ check "kubeconfig with client certificate data: connected" wait_for 20 state_is 
 check "  the server saw a client certificate" sh -c \
 	"ip netns exec $NS python3 $K8S/ctl.py state 6444 | grep -q '\"client_cert\": true'"
 check "  the service state is the samples' table" test "$(services)" = "$TABLE"
-kill -TERM $DAEMON; wait $DAEMON
+check "  status shows the kubeconfig and counts" sh -c \
+	"$BIN/clustergate status -s $SOCK | grep -A3 '^kubernetes:' | grep -q 'state: connected'"
+kill -TERM $DAEMON; wait $DAEMON; rc=$?
+check "clustergated (kubeconfig) stops cleanly (exit $rc)" test "$rc" -eq 0
 [ "$CG_FAILURES" -eq 0 ] || { echo "--- daemon log"; tail -n 40 "$CG_TMP/daemon.log"; tail -n 20 "$CG_TMP/daemon2.log"; }
 finish
