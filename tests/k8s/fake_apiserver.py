@@ -23,6 +23,8 @@ Control side (plain HTTP on 127.0.0.1:--control-port), JSON bodies:
                 fail with that status and a Status body
   POST /http410 {"count": N}: the next N watches get HTTP 410 instead of
                 an ERROR event when their RV is too old
+  POST /continue410 {"count": N}: the next N list pages asked for with a
+                continue token get 410 (the token expired)
   GET  /state   counts, current RV, open watches, requests seen
 
 Initial objects come from list files (--services, --endpointslices,
@@ -74,6 +76,7 @@ class State:
         self.fail_status = 0
         self.fail_count = 0
         self.http410_count = 0
+        self.continue410_count = 0
         self.watches = 0
         self.requests = []
         self.snapshots = {}
@@ -173,6 +176,9 @@ class ApiHandler(BaseHTTPRequestHandler):
         with STATE.lock:
             if token:
                 snap = STATE.snapshots.get(token)
+                if STATE.continue410_count > 0:
+                    STATE.continue410_count -= 1
+                    snap = None
                 if snap is None:
                     return self.send_json(410, status_body(
                         410, "Expired",
@@ -327,6 +333,8 @@ class ControlHandler(BaseHTTPRequestHandler):
                 STATE.fail_count = int(body.get("count", 1))
             elif path == "/http410":
                 STATE.http410_count = int(body.get("count", 1))
+            elif path == "/continue410":
+                STATE.continue410_count = int(body.get("count", 1))
             else:
                 self.send_response(404)
                 self.send_header("Content-Length", "0")

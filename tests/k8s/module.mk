@@ -32,3 +32,4 @@ fuzz-k8s: $(BUILD)/fuzz/fuzz_k8s
 		-artifact_prefix=tests/k8s/fuzz-corpus/found- \
 		$(BUILD)/fuzz/corpus-k8s tests/k8s/fuzz-corpus
 	@echo "fuzz-k8s: no crash in $(FUZZ_SECONDS) s"
+NET_TESTS += tests/k8s/test_k8s_scale.sh
