@@ -8,6 +8,7 @@
 #include "gateway/k8s_catalog.h"
 #include "gateway/k8s_catalog_private.h"
 #include "gateway/k8s_objects.h"
+#include "gateway/k8s_service_view.h"
 #include "gateway/k8s_slice_index.h"
 #include "gateway/k8s_store.h"
 #include "gateway/log.h"
@@ -16,6 +17,7 @@ struct k8s_catalog {
 	struct k8s_store *objects[K8S_KIND_COUNT];
 	struct k8s_store *snapshot[K8S_KIND_COUNT];	/* during a relist */
 	struct k8s_slice_index *slices_by_service;	/* of objects[SLICES] */
+	struct k8s_service_view *services_view;		/* what is published */
 };
 
 static void free_service(void *value)
@@ -78,7 +80,10 @@ struct k8s_catalog *k8s_catalog_create(void)
 	if (!catalog)
 		return NULL;
 	catalog->slices_by_service = k8s_slice_index_create();
-	if (!catalog->slices_by_service) {
+	catalog->services_view = k8s_service_view_create();
+	if (!catalog->slices_by_service || !catalog->services_view) {
+		k8s_slice_index_destroy(catalog->slices_by_service);
+		k8s_service_view_destroy(catalog->services_view);
 		free(catalog);
 		return NULL;
 	}
@@ -97,6 +102,7 @@ void k8s_catalog_destroy(struct k8s_catalog *catalog)
 	if (!catalog)
 		return;
 	k8s_slice_index_destroy(catalog->slices_by_service);
+	k8s_service_view_destroy(catalog->services_view);
 	for (int kind = 0; kind < K8S_KIND_COUNT; kind++) {
 		k8s_store_destroy(catalog->objects[kind]);
 		k8s_store_destroy(catalog->snapshot[kind]);
@@ -171,6 +177,8 @@ void k8s_catalog_list_commit(struct k8s_catalog *catalog, enum k8s_kind kind)
 	if (kind == K8S_SLICES)
 		k8s_slice_index_rebuild(catalog->slices_by_service,
 					catalog->objects[kind]);
+	if (kind != K8S_NODES)
+		k8s_service_view_mark_all(catalog->services_view);
 	k8s_store_destroy(catalog->snapshot[kind]);
 	catalog->snapshot[kind] = NULL;
 }
@@ -181,17 +189,37 @@ void k8s_catalog_list_abort(struct k8s_catalog *catalog, enum k8s_kind kind)
 	catalog->snapshot[kind] = NULL;
 }
 
-/* Take the slice stored under key (about to be replaced) out of the index. */
+/*
+ * The object under key is about to change: mark the Service it belongs to
+ * for the next build, and take an old slice out of the index.
+ */
 static void unindex(struct k8s_catalog *catalog, enum k8s_kind kind,
 		    const char *key)
 {
 	const struct k8s_slice *old;
+	char service_key[K8S_NAME_MAX];
 
+	if (kind == K8S_SERVICES)
+		k8s_service_view_mark(catalog->services_view, key);
 	if (kind != K8S_SLICES)
 		return;
 	old = k8s_store_get(catalog->objects[kind], key);
-	if (old)
-		k8s_slice_index_remove(catalog->slices_by_service, old);
+	if (!old)
+		return;
+	if (k8s_slice_service_key(old, service_key, sizeof(service_key)))
+		k8s_service_view_mark(catalog->services_view, service_key);
+	k8s_slice_index_remove(catalog->slices_by_service, old);
+}
+
+/* A slice was stored: index it and mark its Service. */
+static int index_slice(struct k8s_catalog *catalog,
+		       const struct k8s_slice *slice)
+{
+	char service_key[K8S_NAME_MAX];
+
+	if (k8s_slice_service_key(slice, service_key, sizeof(service_key)))
+		k8s_service_view_mark(catalog->services_view, service_key);
+	return k8s_slice_index_add(catalog->slices_by_service, slice);
 }
 
 int k8s_catalog_apply(struct k8s_catalog *catalog, enum k8s_kind kind,
@@ -220,7 +248,7 @@ int k8s_catalog_apply(struct k8s_catalog *catalog, enum k8s_kind kind,
 	unindex(catalog, kind, key);
 	err = k8s_store_put(catalog->objects[kind], key, value);
 	if (!err && kind == K8S_SLICES)
-		err = k8s_slice_index_add(catalog->slices_by_service, value);
+		err = index_slice(catalog, value);
 	return err;
 }
 
@@ -228,6 +256,18 @@ const struct k8s_store *k8s_catalog_store(const struct k8s_catalog *catalog,
 					  enum k8s_kind kind)
 {
 	return catalog->objects[kind];
+}
+
+const struct nat_services *k8s_catalog_services(struct k8s_catalog *catalog)
+{
+	return k8s_service_view_update(catalog->services_view,
+				       catalog->objects[K8S_SERVICES],
+				       k8s_catalog_slice_index(catalog));
+}
+
+void k8s_catalog_mark_all_services(struct k8s_catalog *catalog)
+{
+	k8s_service_view_mark_all(catalog->services_view);
 }
 
 const struct k8s_slice_index *

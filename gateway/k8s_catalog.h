@@ -6,7 +6,7 @@
  * watch events. Malformed objects are skipped with a log line that names
  * them; the previous version of the object, if any, is kept.
  *
- * k8s_catalog_build_services() turns the catalog into struct nat_services
+ * k8s_catalog_services() turns the catalog into struct nat_services
  * with kube-proxy's endpoint semantics:
  * - every Service with an IPv4 ClusterIP (not headless, not ExternalName)
  *   gets one entry per port: ClusterIP . protocol . port;
@@ -75,13 +75,12 @@ size_t k8s_catalog_count(const struct k8s_catalog *catalog,
 			 enum k8s_kind kind);
 
 /*
- * Build the desired DNAT state, sorted by ClusterIP, protocol, port, with
- * endpoints sorted by address and port. Returns 0 and fills out (free with
- * k8s_nat_services_free()), or -ENOMEM.
+ * The desired DNAT state, sorted by ClusterIP, protocol, port, with
+ * endpoints sorted by address and port. Only what changed since the last
+ * call is rebuilt. Owned by the catalog: valid until the catalog next
+ * changes. NULL when out of memory.
  */
-int k8s_catalog_build_services(const struct k8s_catalog *catalog,
-			       struct nat_services *out);
-void k8s_nat_services_free(struct nat_services *services);
+const struct nat_services *k8s_catalog_services(struct k8s_catalog *catalog);
 
 /*
  * The node list, sorted by name. Returns 0 and sets *nodes (free with

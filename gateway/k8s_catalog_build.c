@@ -78,7 +78,7 @@ static int select_endpoints(const struct k8s_slice_group *group,
 			ready += slice->endpoints[e].ready;
 	}
 	if (!total)
-		return 0;
+		return 0;	/* calloc'ed: no endpoints */
 	use_ready = ready > 0;
 	out->endpoints = calloc(total, sizeof(*out->endpoints));
 	if (!out->endpoints)
@@ -113,13 +113,6 @@ static int select_endpoints(const struct k8s_slice_group *group,
 	return 0;
 }
 
-struct service_build {
-	const struct k8s_slice_index *groups;
-	struct nat_services *out;
-	size_t capacity;
-	int error;
-};
-
 static const char *protocol_label(uint8_t protocol)
 {
 	switch (protocol) {
@@ -129,57 +122,60 @@ static const char *protocol_label(uint8_t protocol)
 	}
 }
 
-static int add_service_port(struct service_build *build,
-			    const struct k8s_service *service,
-			    const struct k8s_service_port *service_port,
-			    const struct k8s_slice_group *group)
+int k8s_service_ports_build(const struct k8s_service *service,
+			    const struct k8s_slice_group *group,
+			    struct nat_service_port **ports, size_t *count)
 {
-	struct nat_services *out = build->out;
-	struct nat_service_port *port;
+	struct nat_service_port *out;
 	char name[K8S_NAME_MAX + 16];
+	int err = 0;
 
-	if (out->count == build->capacity) {
-		size_t capacity = build->capacity ? build->capacity * 2 : 64;
-		struct nat_service_port *ports =
-			realloc(out->ports, capacity * sizeof(*ports));
-
-		if (!ports)
-			return -ENOMEM;
-		out->ports = ports;
-		build->capacity = capacity;
-	}
-	port = &out->ports[out->count];
-	memset(port, 0, sizeof(*port));
-	snprintf(name, sizeof(name), "%s/%s:%u/%s", service->namespace,
-		 service->name, service_port->port,
-		 protocol_label(service_port->protocol));
-	port->name = strdup(name);
-	if (!port->name)
+	*ports = NULL;
+	*count = 0;
+	if (!service->has_cluster_ip || !service->port_count)
+		return 0;
+	out = calloc(service->port_count, sizeof(*out));
+	if (!out)
 		return -ENOMEM;
-	out->count++;
-	port->cluster_ip = service->cluster_ip;
-	port->protocol = service_port->protocol;
-	port->port = service_port->port;
-	port->affinity_client_ip = service->affinity_client_ip;
-	port->affinity_timeout_s = service->affinity_timeout_s;
-	return select_endpoints(group, service_port, port);
+	for (size_t i = 0; i < service->port_count && !err; i++) {
+		const struct k8s_service_port *service_port =
+			&service->ports[i];
+		struct nat_service_port *port = &out[i];
+
+		snprintf(name, sizeof(name), "%s/%s:%u/%s", service->namespace,
+			 service->name, service_port->port,
+			 protocol_label(service_port->protocol));
+		port->name = strdup(name);
+		if (!port->name) {
+			err = -ENOMEM;
+			break;
+		}
+		port->cluster_ip = service->cluster_ip;
+		port->protocol = service_port->protocol;
+		port->port = service_port->port;
+		port->affinity_client_ip = service->affinity_client_ip;
+		port->affinity_timeout_s = service->affinity_timeout_s;
+		err = select_endpoints(group, service_port, port);
+	}
+	if (err) {
+		k8s_service_ports_free(out, service->port_count);
+		return err;
+	}
+	*ports = out;
+	*count = service->port_count;
+	return 0;
 }
 
-static void build_service(const char *key, void *value, void *data)
+void k8s_service_ports_free(struct nat_service_port *ports, size_t count)
 {
-	const struct k8s_service *service = value;
-	struct service_build *build = data;
-	const struct k8s_slice_group *group;
-
-	if (!service->has_cluster_ip || build->error)
-		return;
-	group = k8s_slice_index_get(build->groups, key);
-	for (size_t i = 0; i < service->port_count && !build->error; i++)
-		build->error = add_service_port(build, service,
-						&service->ports[i], group);
+	for (size_t i = 0; i < count; i++) {
+		free(ports[i].name);
+		free(ports[i].endpoints);
+	}
+	free(ports);
 }
 
-static int compare_ports(const void *a, const void *b)
+int k8s_service_port_compare(const void *a, const void *b)
 {
 	const struct nat_service_port *x = a, *y = b;
 	uint32_t xa = ntohl(x->cluster_ip.s_addr), ya = ntohl(y->cluster_ip.s_addr);
@@ -191,63 +187,6 @@ static int compare_ports(const void *a, const void *b)
 	if (x->port != y->port)
 		return (int)x->port - (int)y->port;
 	return strcmp(x->name, y->name);
-}
-
-/* Two Services claiming one ClusterIP . proto . port: keep the first. */
-static void drop_duplicates(struct nat_services *out)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < out->count; i++) {
-		struct nat_service_port *port = &out->ports[i];
-
-		if (kept) {
-			struct nat_service_port *last = &out->ports[kept - 1];
-
-			if (last->cluster_ip.s_addr == port->cluster_ip.s_addr &&
-			    last->protocol == port->protocol &&
-			    last->port == port->port) {
-				log_warn("kubernetes: %s uses the same ClusterIP and port as %s; ignoring it",
-					 port->name, last->name);
-				free(port->name);
-				free(port->endpoints);
-				continue;
-			}
-		}
-		out->ports[kept++] = *port;
-	}
-	out->count = kept;
-}
-
-int k8s_catalog_build_services(const struct k8s_catalog *catalog,
-			       struct nat_services *out)
-{
-	struct service_build build = { 0 };
-
-	memset(out, 0, sizeof(*out));
-	build.groups = k8s_catalog_slice_index(catalog);
-	if (!build.groups)
-		return -ENOMEM;
-	build.out = out;
-	k8s_store_foreach(k8s_catalog_store(catalog, K8S_SERVICES),
-			  build_service, &build);
-	if (build.error) {
-		k8s_nat_services_free(out);
-		return build.error;
-	}
-	qsort(out->ports, out->count, sizeof(*out->ports), compare_ports);
-	drop_duplicates(out);
-	return 0;
-}
-
-void k8s_nat_services_free(struct nat_services *services)
-{
-	for (size_t i = 0; i < services->count; i++) {
-		free(services->ports[i].name);
-		free(services->ports[i].endpoints);
-	}
-	free(services->ports);
-	memset(services, 0, sizeof(*services));
 }
 
 struct node_build {

@@ -76,23 +76,23 @@ static double now_ms(void)
 
 static void publish_services(struct k8s_component *component)
 {
-	struct nat_services services;
+	const struct nat_services *services;
 	double start = now_ms(), built;
 
-	if (k8s_catalog_build_services(component->catalog, &services)) {
+	services = k8s_catalog_services(component->catalog);
+	if (!services) {
 		log_err("kubernetes: out of memory building the service state");
 		return;
 	}
 	built = now_ms();
-	component->ports_programmed = services.count;
+	component->ports_programmed = services->count;
 	component->endpoints_programmed = 0;
-	for (size_t i = 0; i < services.count; i++)
+	for (size_t i = 0; i < services->count; i++)
 		component->endpoints_programmed +=
-			services.ports[i].endpoint_count;
+			services->ports[i].endpoint_count;
 	log_debug("kubernetes: publishing %zu service ports, %zu endpoints",
 		  component->ports_programmed, component->endpoints_programmed);
-	daemon_publish_services(component->daemon, &services);
-	k8s_nat_services_free(&services);
+	daemon_publish_services(component->daemon, services);
 	component->build_ms = built - start;
 	component->publish_ms = now_ms() - built;
 	component->published_services = true;
@@ -515,13 +515,15 @@ static json_t *endpoint_json(const struct nat_endpoint *endpoint)
 /* {"command": "kubernetes-services"}: the state the API gives now. */
 static json_t *services_reply(struct k8s_component *component)
 {
-	struct nat_services services;
-	json_t *list = json_array();
+	const struct nat_services *services;
+	json_t *list;
 
-	if (k8s_catalog_build_services(component->catalog, &services))
+	services = k8s_catalog_services(component->catalog);
+	if (!services)
 		return json_pack("{s:b, s:s}", "ok", 0, "error", "out of memory");
-	for (size_t i = 0; i < services.count; i++) {
-		const struct nat_service_port *port = &services.ports[i];
+	list = json_array();
+	for (size_t i = 0; i < services->count; i++) {
+		const struct nat_service_port *port = &services->ports[i];
 		char address[INET_ADDRSTRLEN];
 		json_t *endpoints = json_array();
 
@@ -538,7 +540,6 @@ static json_t *services_reply(struct k8s_component *component)
 			"affinity_client_ip", port->affinity_client_ip,
 			"affinity_timeout", (int)port->affinity_timeout_s));
 	}
-	k8s_nat_services_free(&services);
 	return json_pack("{s:b, s:o}", "ok", 1, "services", list);
 }
 

@@ -19,8 +19,8 @@ static void free_group(void *value)
 	free(group);
 }
 
-/* The group key of slice into key; false if it is not indexed. */
-static bool group_key(const struct k8s_slice *slice, char *key, size_t size)
+bool k8s_slice_service_key(const struct k8s_slice *slice, char *key,
+			   size_t size)
 {
 	int len;
 
@@ -60,7 +60,7 @@ int k8s_slice_index_add(struct k8s_slice_index *index,
 	char key[K8S_NAME_MAX];
 	struct k8s_slice_group *group;
 
-	if (!group_key(slice, key, sizeof(key)))
+	if (!k8s_slice_service_key(slice, key, sizeof(key)))
 		return 0;
 	group = k8s_store_get(index->groups, key);
 	if (!group) {
@@ -91,7 +91,7 @@ void k8s_slice_index_remove(struct k8s_slice_index *index,
 	char key[K8S_NAME_MAX];
 	struct k8s_slice_group *group;
 
-	if (!group_key(slice, key, sizeof(key)))
+	if (!k8s_slice_service_key(slice, key, sizeof(key)))
 		return;
 	group = k8s_store_get(index->groups, key);
 	for (size_t i = 0; group && i < group->count; i++) {

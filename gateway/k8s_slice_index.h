@@ -39,6 +39,12 @@ int k8s_slice_index_rebuild(struct k8s_slice_index *index,
 const struct k8s_slice_group *
 k8s_slice_index_get(const struct k8s_slice_index *index,
 		    const char *service_key);
+/*
+ * The key of the Service slice belongs to ("namespace/service-name") into
+ * key; false for slices that are not indexed.
+ */
+bool k8s_slice_service_key(const struct k8s_slice *slice, char *key,
+			   size_t size);
 /* false after an allocation failure: rebuild before use. */
 bool k8s_slice_index_valid(const struct k8s_slice_index *index);
 

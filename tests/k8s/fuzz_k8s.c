@@ -44,7 +44,6 @@ static int on_line(void *data, const char *line, size_t length)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_run run = { 0 };
-	struct nat_services services;
 	struct cg_node_info *nodes;
 	struct k8s_lines lines;
 	size_t count;
@@ -70,8 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	k8s_lines_feed(&lines, "\n", 1, on_line, &run);
 	k8s_lines_free(&lines);
 	k8s_catalog_list_commit(run.catalog, run.kind);
-	if (k8s_catalog_build_services(run.catalog, &services) == 0)
-		k8s_nat_services_free(&services);
+	k8s_catalog_services(run.catalog);
 	if (k8s_catalog_build_nodes(run.catalog, &nodes, &count) == 0)
 		k8s_node_list_free(nodes, count);
 	k8s_catalog_destroy(run.catalog);

@@ -3,7 +3,7 @@
 # tests (unit tests on the API samples, a test API server, namespace tests).
 
 K8S_SRCS := gateway/k8s_store.c gateway/k8s_objects.c gateway/k8s_catalog.c \
-	gateway/k8s_slice_index.c \
+	gateway/k8s_slice_index.c gateway/k8s_service_view.c \
 	gateway/k8s_catalog_build.c gateway/k8s_lines.c gateway/k8s_client.c \
 	gateway/k8s_watch.c gateway/kubeconfig.c
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "gateway/k8s_catalog.h"
+#include "gateway/k8s_catalog_private.h"
 #include "gateway/log.h"
 
 #define FIXTURES "tests/k8s/fixtures/"
@@ -79,18 +80,16 @@ static struct k8s_catalog *catalog_from_samples(void)
  * The programmed state as text, one line per ClusterIP port:
  * "10.0.57.20:8080/tcp -> 10.0.0.31:8081 10.0.0.32:8081 affinity=10800".
  */
-static char *render(const struct k8s_catalog *catalog)
+static char *render_services(const struct nat_services *services)
 {
 	static const char *protocols[256] = {
 		[IPPROTO_TCP] = "tcp", [IPPROTO_UDP] = "udp",
 		[IPPROTO_SCTP] = "sctp" };
-	struct nat_services services;
 	char *text = calloc(1, 65536);
 	size_t used = 0;
 
-	assert_int_equal(k8s_catalog_build_services(catalog, &services), 0);
-	for (size_t i = 0; i < services.count; i++) {
-		const struct nat_service_port *port = &services.ports[i];
+	for (size_t i = 0; i < services->count; i++) {
+		const struct nat_service_port *port = &services->ports[i];
 		char address[INET_ADDRSTRLEN];
 
 		inet_ntop(AF_INET, &port->cluster_ip, address, sizeof(address));
@@ -109,11 +108,28 @@ static char *render(const struct k8s_catalog *catalog)
 					port->affinity_timeout_s);
 		used += sprintf(text + used, " (%s)\n", port->name);
 	}
-	k8s_nat_services_free(&services);
 	return text;
 }
 
-static void assert_programs(const struct k8s_catalog *catalog,
+/*
+ * The state as the catalog publishes it (incrementally updated), checked
+ * against a rebuild from scratch: both must always agree.
+ */
+static char *render(struct k8s_catalog *catalog)
+{
+	const struct nat_services *services = k8s_catalog_services(catalog);
+	char *incremental, *full;
+
+	assert_non_null(services);
+	incremental = render_services(services);
+	k8s_catalog_mark_all_services(catalog);
+	full = render_services(k8s_catalog_services(catalog));
+	assert_string_equal(incremental, full);
+	free(full);
+	return incremental;
+}
+
+static void assert_programs(struct k8s_catalog *catalog,
 			    const char *expected)
 {
 	char *text = render(catalog);
@@ -124,7 +140,7 @@ static void assert_programs(const struct k8s_catalog *catalog,
 }
 
 /* Whether the programmed state has (or lacks) a line containing line. */
-static void assert_programs_line(const struct k8s_catalog *catalog,
+static void assert_programs_line(struct k8s_catalog *catalog,
 				 const char *line, bool present)
 {
 	char *text = render(catalog);
@@ -332,6 +348,41 @@ static void test_slice_changes_service(void **state)
 	assert_programs_line(catalog,
 		"10.0.60.80:3306/tcp -> reject (default/mysql:3306/tcp)\n", true);
 	json_decref(slice);
+	k8s_catalog_destroy(catalog);
+}
+
+/* Two Services claiming one ClusterIP and port: the first by name wins. */
+static void test_duplicate_cluster_ip(void **state)
+{
+	struct k8s_catalog *catalog = catalog_from_samples();
+	json_t *twin = json_loads(
+		"{\"metadata\":{\"name\":\"aaa-twin\",\"namespace\":\"default\"},"
+		"\"spec\":{\"clusterIP\":\"10.0.58.158\",\"ports\":[{\"name\":\"http\",\"port\":80}]}}",
+		0, NULL);
+	json_t *nginx = json_loads(
+		"{\"metadata\":{\"name\":\"nginx\",\"namespace\":\"default\"}}", 0, NULL);
+
+	(void)state;
+	assert_int_equal(k8s_catalog_apply(catalog, K8S_SERVICES, K8S_ADDED,
+					   twin), 0);
+	assert_programs_line(catalog,
+		"10.0.58.158:80/tcp -> reject (default/aaa-twin:80/tcp)\n", true);
+	assert_programs_line(catalog, "(default/nginx:80/tcp)", false);
+	assert_non_null(strstr(logged,
+		"kubernetes: default/nginx:80/tcp uses the same ClusterIP and port as default/aaa-twin:80/tcp; ignoring it\n"));
+	/* the winner goes: the other one is programmed again */
+	assert_int_equal(k8s_catalog_apply(catalog, K8S_SERVICES, K8S_DELETED,
+					   twin), 0);
+	assert_programs(catalog, samples_table);
+	/* and the other way round */
+	assert_int_equal(k8s_catalog_apply(catalog, K8S_SERVICES, K8S_ADDED,
+					   twin), 0);
+	assert_int_equal(k8s_catalog_apply(catalog, K8S_SERVICES, K8S_DELETED,
+					   nginx), 0);
+	assert_programs_line(catalog,
+		"10.0.58.158:80/tcp -> reject (default/aaa-twin:80/tcp)\n", true);
+	json_decref(twin);
+	json_decref(nginx);
 	k8s_catalog_destroy(catalog);
 }
 
@@ -552,6 +603,7 @@ int main(void)
 		cmocka_unit_test_setup(test_terminating_fallback, reset_log),
 		cmocka_unit_test_setup(test_named_port_per_slice, reset_log),
 		cmocka_unit_test_setup(test_slice_changes_service, reset_log),
+		cmocka_unit_test_setup(test_duplicate_cluster_ip, reset_log),
 		cmocka_unit_test_setup(test_nodes, reset_log),
 		cmocka_unit_test_setup(test_node_deleting, reset_log),
 		cmocka_unit_test_setup(test_malformed_list, reset_log),
