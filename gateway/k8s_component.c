@@ -311,6 +311,9 @@ static void start_watching(struct k8s_component *component)
 
 	if (connection_from_api(&component->api, &connection, error,
 				sizeof(error)) == 0) {
+		if (connection.insecure_skip_verify)
+			log_warn("kubernetes: %s sets insecure-skip-tls-verify: the API server's certificate is not checked",
+				 component->api.kubeconfig);
 		component->client = k8s_client_create(component->daemon->loop,
 						      &connection, error,
 						      sizeof(error));
