@@ -36,7 +36,7 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CONFIG_SRCS)
 	@mkdir -p $(@D)
 	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined \
 		$(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
-fuzz: deps $(BUILD)/fuzz/fuzz_config
+fuzz: deps $(BUILD)/fuzz/fuzz_config fuzz-k8s
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) \
 		-dict=tests/fuzz/config.dict \
