@@ -108,17 +108,17 @@ cp "$CONF" "$CG_TMP/good.json"
 python3 - "$CONF" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["gateway"]["tunnel_interface"] = "a-very-long-tunnel-name"
+c["gateway"]["vpc_address"] = "0.0.0.0"
 json.dump(c, open(sys.argv[1], "w"))
 PY
 ip netns exec "$GW" nft list table inet clustergate | grep -v packets > "$CG_TMP/table.before"
 kill -HUP $DAEMON
 check "reload nat cannot program: the log says why and that the table stays" \
-	wait_for 10 grep -q "nat: tunnel_interface 'a-very-long-tunnel-name' is longer than 15 characters; the running table was not changed" "$CG_TMP/daemon.log"
+	wait_for 10 grep -q "nat: vpc_address is empty (0.0.0.0); SNAT and ClusterIP ping replies need the gateway's VPC address; the running table was not changed" "$CG_TMP/daemon.log"
 ip netns exec "$GW" nft list table inet clustergate | grep -v packets > "$CG_TMP/table.after"
 check "... the table is unchanged" cmp -s "$CG_TMP/table.before" "$CG_TMP/table.after"
 check "... status still shows nat, with the error ($(nat_field "['last_error']" | cut -c1-40)...)" \
-	sh -c "$BIN/clustergate status --json -s '$SOCK' | grep -q 'is longer than 15 characters'"
+	sh -c "$BIN/clustergate status --json -s '$SOCK' | grep -q 'vpc_address is empty'"
 check "... and the service still answers" test -n "$(get)"
 cp "$CG_TMP/good.json" "$CONF"
 kill -HUP $DAEMON
