@@ -119,9 +119,7 @@ static int desired_build(const struct nat_policy *p, struct desired *d)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->allow_count; i++)
 		narrowed[i] = p->allow[i].office_subnet;
-	err = nat_layout_build(p, &d->layout);
-	if (!err)
-		err = nat_ranges_from_cidrs(p->office_subnets,
+	err = nat_ranges_from_cidrs(p->office_subnets,
 					    p->office_subnet_count,
 					    &d->ranges[NAT_SET_OFFICE_SUBNETS]);
 	if (!err)
@@ -143,7 +141,7 @@ static bool layout_matches(const struct nat_kernel *k,
 			   const struct nat_layout *l)
 {
 	if (!k->table_exists || k->chain_count != l->chain_count ||
-	    k->set_count != NAT_SET_COUNT || k->counter_count != 3 ||
+	    k->set_count != NAT_SET_COUNT + 1 || k->counter_count != 3 ||
 	    k->object_count != 3)
 		return false;
 	for (size_t i = 0; i < l->chain_count; i++) {
@@ -174,7 +172,13 @@ static bool layout_matches(const struct nat_kernel *k,
 		if (!found)
 			return false;
 	}
-	return true;
+	for (size_t j = 0; j < k->set_count; j++) {
+		if (!strcmp(k->sets[j].name, NAT_AFFINITY_CLIENTS))
+			return !memcmp(&k->sets[j].def,
+				       &nat_affinity_clients_def,
+				       sizeof(nat_affinity_clients_def));
+	}
+	return false;
 }
 
 /* Read every element of our sets into the cache. */
@@ -224,6 +228,7 @@ static int cache_as_services(const struct nat_service_cache *cache,
 		p->protocol = (key >> 16) & 0xff;
 		p->port = key & 0xffff;
 		p->affinity_client_ip = s->mode == NAT_MODE_AFFINITY;
+		p->affinity_timeout_s = s->affinity_timeout_s;
 		p->endpoints = calloc(s->endpoint_count + 1,
 				      sizeof(*p->endpoints));
 		if (!p->endpoints)
@@ -421,9 +426,64 @@ static void commit_cache(struct apply *a)
 		nat->cache_valid = false;
 }
 
+static bool add_timeout(uint32_t *timeouts, size_t *count, uint32_t timeout)
+{
+	size_t i = 0;
+
+	while (i < *count && timeouts[i] < timeout)
+		i++;
+	if (i < *count && timeouts[i] == timeout)
+		return true;
+	if (*count == NAT_MAX_AFFINITY_TIMEOUTS)
+		return false;
+	memmove(timeouts + i + 1, timeouts + i,
+		(*count - i) * sizeof(*timeouts));
+	timeouts[i] = timeout;
+	(*count)++;
+	return true;
+}
+
+/*
+ * The affinity timeouts the layout needs chains for, sorted: kube-proxy's
+ * default always (so the usual case never changes the layout), plus those
+ * of the desired services, or with services kept, those of the chains in
+ * the kernel.
+ */
+static int affinity_timeouts(struct apply *a, uint32_t *timeouts,
+			     size_t *count)
+{
+	*count = 0;
+	add_timeout(timeouts, count, NAT_DEFAULT_AFFINITY_TIMEOUT_S);
+	for (size_t i = 0; a->services && i < a->services->count; i++) {
+		const struct nat_service_port *p = &a->services->ports[i];
+		uint32_t t = nat_affinity_timeout(p->affinity_timeout_s);
+
+		if (!p->affinity_client_ip || !p->endpoint_count ||
+		    add_timeout(timeouts, count, t))
+			continue;
+		set_error(a->nat, "service %s: sessionAffinity timeout %u s "
+			  "would make more than %d different affinity "
+			  "timeouts", p->name ? p->name : "(unnamed)", t,
+			  NAT_MAX_AFFINITY_TIMEOUTS);
+		return -EINVAL;
+	}
+	for (size_t i = 0; !a->services && i < a->kernel.chain_count; i++) {
+		enum nat_dnat_mode mode;
+		uint32_t buckets, t;
+
+		if (!nat_parse_dnat_chain(a->kernel.chains[i].name, &mode,
+					  &buckets, &t) &&
+		    mode == NAT_MODE_AFFINITY)
+			add_timeout(timeouts, count, t);
+	}
+	return 0;
+}
+
 static int run_apply(struct apply *a)
 {
 	struct nat *nat = a->nat;
+	uint32_t timeouts[NAT_MAX_AFFINITY_TIMEOUTS];
+	size_t timeout_count;
 	uint32_t generation = 0;
 	int err;
 
@@ -433,6 +493,13 @@ static int run_apply(struct apply *a)
 	if (err) {
 		set_error(nat, "reading table inet %s: %s", NAT_TABLE_NAME,
 			  strerror(-err));
+		return err;
+	}
+	if ((err = affinity_timeouts(a, timeouts, &timeout_count)))
+		return err;
+	if ((err = nat_layout_build(a->policy, timeouts, timeout_count,
+				    &a->desired.layout))) {
+		set_error(nat, "out of memory building the ruleset");
 		return err;
 	}
 	a->rebuild = !layout_matches(&a->kernel, &a->desired.layout);

@@ -70,6 +70,7 @@ static int push_service_elem(struct nat_elem_list *list, uint64_t key,
 	if (state) {
 		e.verdict_mode = state->mode;
 		e.verdict_buckets = state->bucket_count;
+		e.verdict_timeout = state->affinity_timeout_s;
 	}
 	return nat_elem_list_push(list, &e);
 }
@@ -107,7 +108,8 @@ static int diff_service(uint64_t key, const struct nat_service_state *old,
 					key, NULL);
 	if (!err && (dispatched(old) || dispatched(new)) &&
 	    (!old || !new || old->mode != new->mode ||
-	     old->bucket_count != new->bucket_count)) {
+	     old->bucket_count != new->bucket_count ||
+	     old->affinity_timeout_s != new->affinity_timeout_s)) {
 		if (dispatched(old))
 			err = push_service_elem(
 				&c->del[NAT_SET_SERVICE_DISPATCH], key, old);
@@ -257,6 +259,9 @@ static struct nat_service_state *new_state(const struct nat_service_port *port,
 	s->mode = port->affinity_client_ip ? NAT_MODE_AFFINITY :
 		  NAT_MODE_RANDOM;
 	s->bucket_count = bucket_count;
+	if (s->mode == NAT_MODE_AFFINITY)
+		s->affinity_timeout_s =
+			nat_affinity_timeout(port->affinity_timeout_s);
 	s->endpoints = (uint64_t *)(s + 1);
 	s->buckets = (uint16_t *)(s->endpoints + endpoint_count);
 	if (old && old->bucket_count == bucket_count) {
@@ -284,6 +289,9 @@ static bool unchanged(const struct nat_service_state *old,
 		port->affinity_client_ip ? NAT_MODE_AFFINITY : NAT_MODE_RANDOM;
 
 	if (!old || old->mode != mode || old->endpoint_count != endpoint_count)
+		return false;
+	if (mode == NAT_MODE_AFFINITY && old->affinity_timeout_s !=
+	    nat_affinity_timeout(port->affinity_timeout_s))
 		return false;
 	if (old->bucket_count != nat_bucket_count(base_buckets, endpoint_count))
 		return false;

@@ -60,10 +60,12 @@ void nat_elem_backend(struct nat_elem *e, uint32_t ip, uint8_t protocol,
 }
 
 void nat_dnat_chain_name(enum nat_dnat_mode mode, uint32_t buckets,
-			 char *buf, size_t size)
+			 uint32_t timeout_s, char *buf, size_t size)
 {
-	snprintf(buf, size, "dnat_%s_%u",
-		 mode == NAT_MODE_AFFINITY ? "affinity" : "random", buckets);
+	if (mode == NAT_MODE_AFFINITY)
+		snprintf(buf, size, "dnat_affinity_%u_%u", buckets, timeout_s);
+	else
+		snprintf(buf, size, "dnat_random_%u", buckets);
 }
 
 int nat_elem_list_push(struct nat_elem_list *list, const struct nat_elem *e)

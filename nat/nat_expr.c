@@ -191,6 +191,16 @@ void expr_numgen_random(struct nftnl_rule *r, uint32_t modulus,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, 0);
 }
 
+void expr_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = add(r, "meta");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
+}
+
 void expr_jhash(struct nftnl_rule *r, uint32_t sreg, uint32_t len,
 		uint32_t modulus, uint32_t dreg)
 {
@@ -203,12 +213,28 @@ void expr_jhash(struct nftnl_rule *r, uint32_t sreg, uint32_t len,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, len);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, modulus);
 	/*
-	 * A fixed seed keeps client -> bucket stable when the rule is
+	 * A fixed seed keeps token -> bucket stable when the rule is
 	 * rewritten; a kernel-chosen seed would move every client.
 	 */
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, 0x636c6774);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_OFFSET, 0);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+}
+
+void expr_dynset(struct nftnl_rule *r, const char *set, uint32_t op,
+		 uint32_t sreg_key, uint32_t sreg_data, uint64_t timeout_ms)
+{
+	struct nftnl_expr *e = add(r, "dynset");
+
+	if (!e)
+		return;
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, op);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg_key);
+	if (sreg_data)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, sreg_data);
+	if (timeout_ms)
+		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, timeout_ms);
 }
 
 void expr_reject(struct nftnl_rule *r, uint32_t type, uint8_t code)

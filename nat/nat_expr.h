@@ -34,8 +34,17 @@ void expr_tcp_mss_load(struct nftnl_rule *r, uint32_t dreg);
 void expr_tcp_mss_store(struct nftnl_rule *r, uint32_t sreg);
 void expr_numgen_random(struct nftnl_rule *r, uint32_t modulus,
 			uint32_t dreg);
+/* meta KEY set from sreg */
+void expr_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg);
 void expr_jhash(struct nftnl_rule *r, uint32_t sreg, uint32_t len,
 		uint32_t modulus, uint32_t dreg);
+/*
+ * op: NFT_DYNSET_OP_UPDATE (add, or refresh the timeout of an element
+ * that exists) or NFT_DYNSET_OP_DELETE. sreg_data 0: none.
+ * timeout_ms 0: none.
+ */
+void expr_dynset(struct nftnl_rule *r, const char *set, uint32_t op,
+		 uint32_t sreg_key, uint32_t sreg_data, uint64_t timeout_ms);
 void expr_reject(struct nftnl_rule *r, uint32_t type, uint8_t code);
 
 /* Composites. */

@@ -77,8 +77,25 @@ enum nat_dnat_mode {
 	NAT_MODE_NONE,
 	NAT_MODE_REJECT,	/* no endpoints */
 	NAT_MODE_RANDOM,	/* numgen random mod buckets */
-	NAT_MODE_AFFINITY,	/* jhash ip saddr mod buckets */
+	NAT_MODE_AFFINITY,	/* @affinity_clients, else numgen random */
 };
+
+/*
+ * The dynamic map of ClientIP affinity (client . service -> bucket).
+ * Its elements are the kernel's (added and expired by the packet path),
+ * so it is not one of the diffed sets above.
+ */
+#define NAT_AFFINITY_CLIENTS "affinity_clients"
+#define NAT_AFFINITY_CLIENTS_SIZE 65535
+/* kube-proxy's default, used when a port gives none */
+#define NAT_DEFAULT_AFFINITY_TIMEOUT_S 10800
+/* distinct timeouts one table holds (each is a chain per bucket tier) */
+#define NAT_MAX_AFFINITY_TIMEOUTS 8
+
+static inline uint32_t nat_affinity_timeout(uint32_t timeout_s)
+{
+	return timeout_s ? timeout_s : NAT_DEFAULT_AFFINITY_TIMEOUT_S;
+}
 
 /* One set element as the kernel stores it (keys in register layout). */
 struct nat_elem {
@@ -89,6 +106,7 @@ struct nat_elem {
 	bool interval_end;
 	uint8_t verdict_mode;		/* service_dispatch: goto which chain */
 	uint16_t verdict_buckets;
+	uint32_t verdict_timeout;	/* affinity chains: seconds */
 };
 
 struct nat_elem_list {
@@ -119,9 +137,12 @@ void nat_elem_service(struct nat_elem *e, uint32_t ip, uint8_t protocol,
 void nat_elem_backend(struct nat_elem *e, uint32_t ip, uint8_t protocol,
 		      uint16_t port, uint32_t bucket, uint32_t endpoint_ip,
 		      uint16_t endpoint_port);
-/* "dnat_random_12" / "dnat_affinity_48" */
+/*
+ * "dnat_random_12" / "dnat_affinity_48_10800" (timeout_s is used only
+ * for affinity).
+ */
 void nat_dnat_chain_name(enum nat_dnat_mode mode, uint32_t buckets,
-			 char *buf, size_t size);
+			 uint32_t timeout_s, char *buf, size_t size);
 
 /* ---- address ranges (interval sets) ----------------------------------- */
 
@@ -190,6 +211,7 @@ struct nat_service_state {
 	uint64_t key;
 	enum nat_dnat_mode mode;
 	uint32_t bucket_count;		/* 0 for NAT_MODE_REJECT */
+	uint32_t affinity_timeout_s;	/* NAT_MODE_AFFINITY only */
 	size_t endpoint_count;
 	uint64_t *endpoints;		/* sorted, packed */
 	uint16_t *buckets;		/* index into endpoints, or EMPTY */

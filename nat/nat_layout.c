@@ -46,6 +46,11 @@ const struct nat_set_def nat_set_defs[NAT_SET_COUNT] = {
 	[NAT_SET_SERVICE_BACKENDS] = { NFT_SET_MAP, 0x1cc344, 16, 0x1cd, 8 },
 };
 
+/* ipv4_addr . ipv4_addr . inet_proto . inet_service : mark (a token) */
+const struct nat_set_def nat_affinity_clients_def = {
+	NFT_SET_MAP | NFT_SET_TIMEOUT | NFT_SET_EVAL, 0x1c730d, 16, 19, 4,
+};
+
 /* nft's set user data: key byte order, and typeof descriptions. */
 static const uint8_t udata_ipv4[] = { 0x00, 0x04, 0x02, 0x00, 0x00, 0x00 };
 static const uint8_t udata_service_key[] = {
@@ -156,39 +161,50 @@ static void set_udata(struct nftnl_set *s, enum nat_set_index i,
 	}
 }
 
+static void put_set(struct nat_batch *b, struct nat_netlink *nl,
+		    const char *name, uint32_t id, const struct nat_set_def *d,
+		    int udata_index, uint32_t buckets)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!s) {
+		b->error = -ENOMEM;
+		return;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NAT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
+	if (d->flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
+	}
+	if (d->flags & NFT_SET_EVAL)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE,
+				  NAT_AFFINITY_CLIENTS_SIZE);
+	if (udata_index >= 0)
+		set_udata(s, (enum nat_set_index)udata_index, buckets);
+	nlh = nat_batch_add(b, nl, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL,
+			    name, 1024);
+	if (nlh) {
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		nat_batch_close(b, nlh);
+	}
+	nftnl_set_free(s);
+}
+
 void nat_put_sets(struct nat_batch *b, struct nat_netlink *nl,
 		  uint32_t buckets)
 {
-	for (int i = 0; i < NAT_SET_COUNT; i++) {
-		const struct nat_set_def *d = &nat_set_defs[i];
-		struct nftnl_set *s = nftnl_set_alloc();
-		struct nlmsghdr *nlh;
-
-		if (!s) {
-			b->error = -ENOMEM;
-			return;
-		}
-		nftnl_set_set_str(s, NFTNL_SET_TABLE, NAT_TABLE_NAME);
-		nftnl_set_set_str(s, NFTNL_SET_NAME, nat_set_names[i]);
-		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-		nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)i + 1);
-		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
-		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
-		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
-		if (d->flags & NFT_SET_MAP) {
-			nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
-			nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
-		}
-		set_udata(s, (enum nat_set_index)i, buckets);
-		nlh = nat_batch_add(b, nl, NFT_MSG_NEWSET,
-				    NLM_F_CREATE | NLM_F_EXCL,
-				    nat_set_names[i], 1024);
-		if (nlh) {
-			nftnl_set_nlmsg_build_payload(nlh, s);
-			nat_batch_close(b, nlh);
-		}
-		nftnl_set_free(s);
-	}
+	for (int i = 0; i < NAT_SET_COUNT; i++)
+		put_set(b, nl, nat_set_names[i], (uint32_t)i + 1,
+			&nat_set_defs[i], i, buckets);
+	put_set(b, nl, NAT_AFFINITY_CLIENTS, NAT_SET_COUNT + 1,
+		&nat_affinity_clients_def, -1, buckets);
 }
 
 void nat_put_chains(struct nat_batch *b, struct nat_netlink *nl,
@@ -276,8 +292,8 @@ static struct nftnl_set_elem *make_elem(enum nat_set_index set,
 		nftnl_set_elem_set(elem, NFTNL_SET_ELEM_DATA, e->data,
 				   e->data_len);
 	if (set == NAT_SET_SERVICE_DISPATCH) {
-		nat_dnat_chain_name(e->verdict_mode, e->verdict_buckets, chain,
-				    sizeof(chain));
+		nat_dnat_chain_name(e->verdict_mode, e->verdict_buckets,
+				    e->verdict_timeout, chain, sizeof(chain));
 		nftnl_set_elem_set_u32(elem, NFTNL_SET_ELEM_VERDICT, NFT_GOTO);
 		nftnl_set_elem_set_str(elem, NFTNL_SET_ELEM_CHAIN, chain);
 	}

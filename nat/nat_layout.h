@@ -14,7 +14,7 @@
 #include "nat/nat_netlink.h"
 
 #define NAT_CHAIN_NAME_SIZE 32
-#define NAT_MAX_CHAINS 32
+#define NAT_MAX_CHAINS 96
 
 /* Rule user data: a hash of the rule, to recognise it when read back. */
 #define NAT_UDATA_RULE_HASH 200
@@ -48,12 +48,22 @@ struct nat_layout {
 	struct nat_rule *rules;
 	size_t rule_count;
 	uint32_t buckets;		/* base bucket count */
+	uint32_t affinity_timeouts[NAT_MAX_AFFINITY_TIMEOUTS];	/* seconds */
+	size_t affinity_timeout_count;
 };
 
 extern const struct nat_set_def nat_set_defs[NAT_SET_COUNT];
+/* The dynamic map NAT_AFFINITY_CLIENTS (not one of the diffed sets). */
+extern const struct nat_set_def nat_affinity_clients_def;
 
-/* Build every chain and rule for policy. Returns 0 or -ENOMEM. */
-int nat_layout_build(const struct nat_policy *policy, struct nat_layout *out);
+/*
+ * Build every chain and rule for policy, with the ClientIP affinity
+ * chains for each of timeouts (seconds, distinct, at most
+ * NAT_MAX_AFFINITY_TIMEOUTS). Returns 0 or -ENOMEM.
+ */
+int nat_layout_build(const struct nat_policy *policy,
+		     const uint32_t *timeouts, size_t timeout_count,
+		     struct nat_layout *out);
 void nat_layout_free(struct nat_layout *layout);
 
 /* Batch builders. */

@@ -218,18 +218,40 @@ struct elements_read {
 	int error;
 };
 
+int nat_parse_dnat_chain(const char *chain, enum nat_dnat_mode *mode,
+			 uint32_t *buckets, uint32_t *timeout_s)
+{
+	unsigned int count, timeout = 0;
+	char name[16];
+	int fields;
+
+	*mode = NAT_MODE_NONE;
+	if (!chain)
+		return -EINVAL;
+	fields = sscanf(chain, "dnat_%15[a-z]_%u_%u", name, &count, &timeout);
+	if (fields < 2 || !count || count > NAT_MAX_BUCKETS)
+		return -EINVAL;
+	if (fields == 2 && !strcmp(name, "random"))
+		*mode = NAT_MODE_RANDOM;
+	else if (fields == 3 && timeout && !strcmp(name, "affinity"))
+		*mode = NAT_MODE_AFFINITY;
+	else
+		return -EINVAL;
+	*buckets = count;
+	*timeout_s = timeout;
+	return 0;
+}
+
 /* "dnat_random_12" -> mode and buckets; anything else -> NAT_MODE_NONE */
 static void parse_dispatch_chain(const char *chain, struct nat_elem *e)
 {
-	unsigned int buckets;
-	char mode[16];
+	enum nat_dnat_mode mode;
+	uint32_t buckets, timeout;
 
-	if (chain && sscanf(chain, "dnat_%15[a-z]_%u", mode, &buckets) == 2 &&
-	    buckets && buckets <= NAT_MAX_BUCKETS) {
+	if (!nat_parse_dnat_chain(chain, &mode, &buckets, &timeout)) {
+		e->verdict_mode = mode;
 		e->verdict_buckets = (uint16_t)buckets;
-		e->verdict_mode = !strcmp(mode, "random") ? NAT_MODE_RANDOM :
-				  !strcmp(mode, "affinity") ? NAT_MODE_AFFINITY :
-				  NAT_MODE_NONE;
+		e->verdict_timeout = timeout;
 	}
 }
 

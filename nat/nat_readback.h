@@ -45,6 +45,12 @@ struct nat_kernel {
 /* Table, chains, sets, objects and rules. Returns 0 or -errno. */
 int nat_read_kernel(struct nat_netlink *nl, struct nat_kernel *kernel);
 void nat_kernel_free(struct nat_kernel *kernel);
+/*
+ * "dnat_random_12" -> NAT_MODE_RANDOM, 12; "dnat_affinity_12_10800" ->
+ * NAT_MODE_AFFINITY, 12, 10800. Returns 0, or -EINVAL for another name.
+ */
+int nat_parse_dnat_chain(const char *chain, enum nat_dnat_mode *mode,
+			 uint32_t *buckets, uint32_t *timeout_s);
 /* Elements of one of our sets. */
 int nat_read_elements(struct nat_netlink *nl, enum nat_set_index set,
 		      struct nat_elem_list *out);

@@ -71,6 +71,80 @@ static void match_tunnel(struct builder *b, struct nftnl_rule *r)
 		match_u8(r, NFT_META_SECPATH, 1);
 }
 
+/* ip saddr . ip daddr . meta l4proto . th dport into NFT_REG32_00..03 */
+static void load_client_key(struct nftnl_rule *r)
+{
+	match_ipv4(r);
+	expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
+	expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_01);
+	expr_meta(r, NFT_META_L4PROTO, NFT_REG32_02);
+	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_03);
+}
+
+/*
+ * ClientIP affinity for one bucket tier and timeout. @affinity_clients
+ * maps client . service to a random 32-bit token; the client's bucket is
+ * jhash(token) mod N, so it is valid in every tier, and when an endpoint
+ * goes its buckets (and so its clients) move to the others at once
+ * (sticky assignment). Registers: client key NFT_REG32_00..03 (the
+ * service key is 01..03, the bucket lands in 04: together the
+ * @service_backends key), token 07, endpoint 08/09.
+ *
+ * nft 1.0.6 cannot print a rule that uses a map's result inside a
+ * concatenation or as set data, so rule 1 passes the token through the
+ * packet mark, saved in 06 and restored before the rule ends (nothing
+ * else runs in between, and nothing in the rule can fail once the mark
+ * is set: every bucket of a dispatched service has an endpoint).
+ *
+ * 1. A client with an entry: refresh its timeout, DNAT to its bucket.
+ * 2. Otherwise (new, or expired): draw a token, remember it for
+ *    timeout_s, DNAT to its bucket.
+ * 3. The map is full: as dnat_random_N, without remembering.
+ */
+static void build_affinity_chain(struct builder *b, uint32_t buckets,
+				 uint32_t timeout_s)
+{
+	uint64_t timeout_ms = (uint64_t)timeout_s * 1000;
+	char chain[NAT_CHAIN_NAME_SIZE];
+	struct nftnl_rule *r;
+
+	nat_dnat_chain_name(NAT_MODE_AFFINITY, buckets, timeout_s, chain,
+			    sizeof(chain));
+	add_chain(b->layout, chain, NULL, 0, 0);
+	if ((r = rule_in(b, chain))) {
+		load_client_key(r);
+		expr_meta(r, NFT_META_MARK, NFT_REG32_06);
+		expr_lookup(r, NAT_AFFINITY_CLIENTS, NFT_REG32_00,
+			    NFT_REG32_07, 0);
+		expr_meta_set(r, NFT_META_MARK, NFT_REG32_07);
+		expr_meta(r, NFT_META_MARK, NFT_REG32_07);
+		expr_jhash(r, NFT_REG32_07, 4, buckets, NFT_REG32_04);
+		expr_lookup(r, "service_backends", NFT_REG32_01, NFT_REG32_08,
+			    0);
+		expr_dynset(r, NAT_AFFINITY_CLIENTS, NFT_DYNSET_OP_UPDATE,
+			    NFT_REG32_00, NFT_REG32_07, timeout_ms);
+		expr_meta_set(r, NFT_META_MARK, NFT_REG32_06);
+		expr_nat(r, NFT_NAT_DNAT, NFT_REG32_08, NFT_REG32_09);
+	}
+	if ((r = rule_in(b, chain))) {
+		load_client_key(r);
+		expr_numgen_random(r, UINT32_MAX, NFT_REG32_07);
+		expr_jhash(r, NFT_REG32_07, 4, buckets, NFT_REG32_04);
+		expr_lookup(r, "service_backends", NFT_REG32_01, NFT_REG32_08,
+			    0);
+		expr_dynset(r, NAT_AFFINITY_CLIENTS, NFT_DYNSET_OP_UPDATE,
+			    NFT_REG32_00, NFT_REG32_07, timeout_ms);
+		expr_nat(r, NFT_NAT_DNAT, NFT_REG32_08, NFT_REG32_09);
+	}
+	/* 3. The map is full (the dynset failed): balance, unremembered. */
+	if ((r = rule_in(b, chain))) {
+		load_service_key(r);
+		expr_numgen_random(r, buckets, NFT_REG32_03);
+		expr_lookup(r, "service_backends", NFT_REG_1, NFT_REG_1, 0);
+		expr_nat(r, NFT_NAT_DNAT, NFT_REG_1, NFT_REG32_01);
+	}
+}
+
 static void build_prerouting(struct builder *b)
 {
 	struct nftnl_rule *r;
@@ -114,7 +188,7 @@ static void build_prerouting(struct builder *b)
 
 	tier_count = nat_bucket_tiers(b->layout->buckets, tiers, 8);
 	for (size_t i = 0; i < tier_count; i++) {
-		nat_dnat_chain_name(NAT_MODE_RANDOM, tiers[i], chain,
+		nat_dnat_chain_name(NAT_MODE_RANDOM, tiers[i], 0, chain,
 				    sizeof(chain));
 		add_chain(b->layout, chain, NULL, 0, 0);
 		if ((r = rule_in(b, chain))) {
@@ -124,18 +198,9 @@ static void build_prerouting(struct builder *b)
 				    NFT_REG_1, 0);
 			expr_nat(r, NFT_NAT_DNAT, NFT_REG_1, NFT_REG32_01);
 		}
-		nat_dnat_chain_name(NAT_MODE_AFFINITY, tiers[i], chain,
-				    sizeof(chain));
-		add_chain(b->layout, chain, NULL, 0, 0);
-		if ((r = rule_in(b, chain))) {
-			load_service_key(r);
-			expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4,
-				     NFT_REG_3);
-			expr_jhash(r, NFT_REG_3, 4, tiers[i], NFT_REG32_03);
-			expr_lookup(r, "service_backends", NFT_REG_1,
-				    NFT_REG_1, 0);
-			expr_nat(r, NFT_NAT_DNAT, NFT_REG_1, NFT_REG32_01);
-		}
+		for (size_t t = 0; t < b->layout->affinity_timeout_count; t++)
+			build_affinity_chain(b, tiers[i],
+					     b->layout->affinity_timeouts[t]);
 	}
 }
 
@@ -338,11 +403,18 @@ static int seal_rules(struct nat_layout *l)
 	return 0;
 }
 
-int nat_layout_build(const struct nat_policy *policy, struct nat_layout *out)
+int nat_layout_build(const struct nat_policy *policy,
+		     const uint32_t *timeouts, size_t timeout_count,
+		     struct nat_layout *out)
 {
 	struct builder b = { .layout = out, .policy = policy };
 
 	memset(out, 0, sizeof(*out));
+	if (timeout_count > NAT_MAX_AFFINITY_TIMEOUTS)
+		timeout_count = NAT_MAX_AFFINITY_TIMEOUTS;
+	memcpy(out->affinity_timeouts, timeouts,
+	       timeout_count * sizeof(*timeouts));
+	out->affinity_timeout_count = timeout_count;
 	out->buckets = policy->dnat_buckets ? policy->dnat_buckets :
 		       NAT_DEFAULT_DNAT_BUCKETS;
 	add_chain(out, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);

@@ -158,6 +158,7 @@ int nat_service_cache_load(struct nat_service_cache *cache,
 		if (!s)
 			return -ENOMEM;
 		s->mode = e->verdict_mode;
+		s->affinity_timeout_s = e->verdict_timeout;
 		err = grow_buckets(s, e->verdict_buckets);
 		/* a dispatch entry promises exactly this many buckets */
 		s->bucket_count = e->verdict_buckets;

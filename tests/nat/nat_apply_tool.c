@@ -98,6 +98,9 @@ static void parse_services(json_t *list, struct nat_services *out)
 		p->affinity_client_ip = json_is_true(json_object_get(s,
 							"affinity"));
 		p->affinity_timeout_s = 10800;
+		if (json_is_integer(json_object_get(s, "affinity_timeout")))
+			p->affinity_timeout_s = (uint32_t)json_integer_value(
+				json_object_get(s, "affinity_timeout"));
 		p->name = name ? strdup(name) : NULL;
 		p->endpoint_count = json_array_size(eps);
 		p->endpoints = calloc(p->endpoint_count + 1,

@@ -284,6 +284,61 @@ static void test_plan_lifecycle(void **unused)
 	nat_service_cache_clear(&cache);
 }
 
+/* A new affinity timeout re-points the dispatch element, nothing else. */
+static void test_plan_affinity_timeout(void **unused)
+{
+	struct nat_endpoint eps[] = {
+		endpoint("10.0.0.13", 8080), endpoint("10.0.0.14", 8080),
+	};
+	struct nat_service_port ports[] = {
+		service("10.0.58.160", 80, eps, 2),
+	};
+	struct nat_service_cache cache;
+	struct nat_changes c;
+	char chain[32];
+
+	(void)unused;
+	ports[0].affinity_client_ip = true;
+	ports[0].affinity_timeout_s = 0;		/* unset: 10800 */
+	nat_service_cache_init(&cache);
+	plan_and_commit(&cache, ports, 1, &c);
+	assert_int_equal(c.add[NAT_SET_SERVICE_DISPATCH].count, 1);
+	assert_int_equal(c.add[NAT_SET_SERVICE_DISPATCH].items[0].verdict_mode,
+			 NAT_MODE_AFFINITY);
+	assert_int_equal(
+		c.add[NAT_SET_SERVICE_DISPATCH].items[0].verdict_timeout, 10800);
+	nat_dnat_chain_name(NAT_MODE_AFFINITY, 12, 10800, chain, sizeof(chain));
+	assert_string_equal(chain, "dnat_affinity_12_10800");
+	nat_changes_free(&c);
+
+	ports[0].affinity_timeout_s = 10800;		/* the same, explicit */
+	plan_and_commit(&cache, ports, 1, &c);
+	assert_int_equal(nat_changes_count(&c, true) +
+			 nat_changes_count(&c, false), 0);
+	nat_changes_free(&c);
+
+	ports[0].affinity_timeout_s = 2;
+	plan_and_commit(&cache, ports, 1, &c);
+	assert_int_equal(c.del[NAT_SET_SERVICE_DISPATCH].count, 1);
+	assert_int_equal(c.add[NAT_SET_SERVICE_DISPATCH].count, 1);
+	assert_int_equal(
+		c.add[NAT_SET_SERVICE_DISPATCH].items[0].verdict_timeout, 2);
+	assert_int_equal(nat_changes_count(&c, true) +
+			 nat_changes_count(&c, false), 2);
+	nat_changes_free(&c);
+
+	ports[0].affinity_client_ip = false;		/* affinity off */
+	plan_and_commit(&cache, ports, 1, &c);
+	assert_int_equal(c.add[NAT_SET_SERVICE_DISPATCH].items[0].verdict_mode,
+			 NAT_MODE_RANDOM);
+	assert_int_equal(
+		c.add[NAT_SET_SERVICE_DISPATCH].items[0].verdict_timeout, 0);
+	nat_dnat_chain_name(NAT_MODE_RANDOM, 12, 0, chain, sizeof(chain));
+	assert_string_equal(chain, "dnat_random_12");
+	nat_changes_free(&c);
+	nat_service_cache_clear(&cache);
+}
+
 static void test_plan_refuses_bad_state(void **unused)
 {
 	struct nat_endpoint eps[] = { endpoint("10.0.0.13", 0) };
@@ -414,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_assign_sticky),
 		cmocka_unit_test(test_backend_encoding),
 		cmocka_unit_test(test_plan_lifecycle),
+		cmocka_unit_test(test_plan_affinity_timeout),
 		cmocka_unit_test(test_plan_refuses_bad_state),
 		cmocka_unit_test(test_cache_load_roundtrip),
 		cmocka_unit_test(test_check_policy),
