@@ -183,4 +183,17 @@ check "... and the packets keep their own mark (kept: $kept, changed: $changed)"
 	test "$changed" = "packets 0" -a "$kept" != "packets 0"
 out=$(apply "$CG_TMP/d.json")
 check "... the same services again: no kernel change" grep -q '"kernel_changed": false' <<<"$out"
+
+# --- too many different affinity timeouts: refused, table kept --------------------
+many=""
+for t in 1 2 3 4 5 6 7 8; do
+	many="$many, $(sed "s/10.0.58.161/10.0.59.$t/; s/brief/t$t/; s/\"affinity_timeout\": 2/\"affinity_timeout\": $t/" <<<"$short_svc")"
+done
+state "$CG_TMP/many.json" "$(random_svc "$both")$many"
+ip netns exec "$GW" nft list table inet clustergate | grep -v "expires\|packets" > "$CG_TMP/table.before"
+err=$(apply "$CG_TMP/many.json" 2>&1)
+check "a ninth affinity timeout is refused, naming the service: $err" \
+	grep -q 'service default/t8:http: sessionAffinity timeout 8 s would make more than 8 different affinity timeouts; the running table was not changed' <<<"$err"
+ip netns exec "$GW" nft list table inet clustergate | grep -v "expires\|packets" > "$CG_TMP/table.after"
+check "... and the table is unchanged" cmp -s "$CG_TMP/table.before" "$CG_TMP/table.after"
 finish
