@@ -33,7 +33,6 @@ struct policy_storage {
 	char *vpc_interface;
 	struct nat_cidr *office_subnets;
 	struct nat_cidr *cluster_destinations;
-	struct nat_cidr service_cidr;		/* policy.owned_service_cidr */
 	struct nat_allow_rule *allow;
 	struct nat_cidr **allow_destinations;
 	uint16_t **allow_ports;
@@ -165,10 +164,8 @@ static int policy_build(const struct cg_config *config,
 	     i < cluster->node_cidrs.count; i++)
 		p->cluster_destinations[n++] =
 			to_nat(&cluster->node_cidrs.items[i]);
-	if (config->services.mode == CG_MODE_PROXY) {
-		p->service_cidr = to_nat(&cluster->service_cidr);
-		p->policy.owned_service_cidr = &p->service_cidr;
-	}
+	p->policy.owns_service_cidr = config->services.mode == CG_MODE_PROXY;
+	p->policy.service_cidr = to_nat(&cluster->service_cidr);
 	p->policy.cluster_destinations = p->cluster_destinations;
 	p->policy.cluster_destination_count = n;
 	if (build_allow(&config->nat, p)) {

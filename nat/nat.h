@@ -73,10 +73,11 @@ struct nat_policy {
 	 * Proxy mode: the gateway is the authority for this service CIDR.
 	 * Traffic to an address . port in it that is not a known service
 	 * port is rejected here instead of being forwarded into the VPC
-	 * (where a route might send it to a node: the incident). NULL in
+	 * (where a route might send it to a node: the incident). Off in
 	 * route mode, where the nodes do the DNAT.
 	 */
-	const struct nat_cidr *owned_service_cidr;
+	bool owns_service_cidr;
+	struct nat_cidr service_cidr;		/* when owns_service_cidr */
 };
 
 /* What one nat_apply() call did. */

@@ -122,9 +122,8 @@ static void build_prerouting(struct builder *b)
 		load_service_key(r);
 		expr_lookup(r, "service_dispatch", NFT_REG_1, NFT_REG_VERDICT, 0);
 	}
-	if (b->policy->owned_service_cidr &&
-	    (r = rule_in(b, "services")))
-		reject_unknown_service(r, b->policy->owned_service_cidr);
+	if (b->policy->owns_service_cidr && (r = rule_in(b, "services")))
+		reject_unknown_service(r, &b->policy->service_cidr);
 	if ((r = rule_in(b, "reject_service"))) {
 		match_u8(r, NFT_META_L4PROTO, IPPROTO_TCP);
 		expr_reject(r, NFT_REJECT_TCP_RST, 0);
