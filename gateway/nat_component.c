@@ -164,6 +164,8 @@ static int policy_build(const struct cg_config *config,
 	     i < cluster->node_cidrs.count; i++)
 		p->cluster_destinations[n++] =
 			to_nat(&cluster->node_cidrs.items[i]);
+	p->policy.owns_service_cidr = config->services.mode == CG_MODE_PROXY;
+	p->policy.service_cidr = to_nat(&cluster->service_cidr);
 	p->policy.cluster_destinations = p->cluster_destinations;
 	p->policy.cluster_destination_count = n;
 	if (build_allow(&config->nat, p)) {

@@ -69,6 +69,15 @@ struct nat_policy {
 	const struct nat_allow_rule *allow;
 	size_t allow_count;
 	uint32_t dnat_buckets;			/* 0: NAT_DEFAULT_DNAT_BUCKETS */
+	/*
+	 * Proxy mode: the gateway is the authority for this service CIDR.
+	 * Traffic to an address . port in it that is not a known service
+	 * port is rejected here instead of being forwarded into the VPC
+	 * (where a route might send it to a node: the incident). Off in
+	 * route mode, where the nodes do the DNAT.
+	 */
+	bool owns_service_cidr;
+	struct nat_cidr service_cidr;		/* when owns_service_cidr */
 };
 
 /* What one nat_apply() call did. */

@@ -145,6 +145,24 @@ static void build_affinity_chain(struct builder *b, uint32_t buckets,
 	}
 }
 
+/*
+ * ip daddr <service CIDR> counter name "service_reject" goto reject_service:
+ * a service port the dispatch map does not know (deleted, never existed).
+ */
+static void reject_unknown_service(struct nftnl_rule *r,
+				   const struct nat_cidr *cidr)
+{
+	uint32_t mask = cidr->prefix_len ?
+		htonl(~0u << (32 - cidr->prefix_len)) : 0, zero = 0;
+
+	match_ipv4(r);
+	expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);
+	expr_bitwise(r, NFT_REG_1, 4, &mask, &zero);
+	expr_cmp(r, NFT_CMP_EQ, NFT_REG_1, &cidr->address.s_addr, 4);
+	expr_counter_ref(r, "service_reject");
+	expr_verdict(r, NFT_GOTO, "reject_service");
+}
+
 static void build_prerouting(struct builder *b)
 {
 	struct nftnl_rule *r;
@@ -178,6 +196,8 @@ static void build_prerouting(struct builder *b)
 		load_service_key(r);
 		expr_lookup(r, "service_dispatch", NFT_REG_1, NFT_REG_VERDICT, 0);
 	}
+	if (b->policy->owns_service_cidr && (r = rule_in(b, "services")))
+		reject_unknown_service(r, &b->policy->service_cidr);
 	if ((r = rule_in(b, "reject_service"))) {
 		match_u8(r, NFT_META_L4PROTO, IPPROTO_TCP);
 		expr_reject(r, NFT_REJECT_TCP_RST, 0);

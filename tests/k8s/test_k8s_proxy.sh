@@ -132,11 +132,20 @@ check "  20 requests all answered by 10.0.0.13" test \
 apictl event 6444 DELETED "$CG_TMP/svc.json"
 check "deleted Service: gone from the ruleset" wait_for 10 sh -c \
 	"! ip netns exec $GW nft list table inet clustergate | grep -q '10.0.58.170'"
-# Its ClusterIP is now unknown to the gateway and forwarded like any
-# service-CIDR address; in this topology the VPC router has no route for
-# it and answers ICMP unreachable.
-out=$(ip netns exec "$OFFICE" curl -sS --max-time 2 http://10.0.58.170/ 2>&1); rc=$?
-check "  and no longer reachable: cannot connect (curl rc $rc: $out)" test "$rc" = 7
+# Its ClusterIP is now unknown: in proxy mode the gateway owns the service
+# CIDR and rejects it itself (TCP reset, counted), rather than forwarding
+# it into the VPC where a route could send it to a node.
+rejects_before=$(ip netns exec "$GW" nft list counter inet clustergate service_reject | awk '/packets/ {print $2}')
+start=$(date +%s%N)
+out=$(ip netns exec "$OFFICE" curl -sS --max-time 3 http://10.0.58.170/ 2>&1); rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+rejects_after=$(ip netns exec "$GW" nft list counter inet clustergate service_reject | awk '/packets/ {print $2}')
+check "  and rejected at once by the gateway (curl rc $rc in $ms ms: $out)" \
+	test "$rc" = 7 -a "$ms" -lt 1000
+check "  the gateway counted the reject ($rejects_before -> $rejects_after)" \
+	test "$rejects_after" -gt "$rejects_before"
+check "  a ping to it gets no echo reply" \
+	sh -c "! ip netns exec $OFFICE ping -c 1 -W 1 10.0.58.170 >/dev/null"
 # A Service left with no ready endpoint rejects at once (TCP reset).
 apictl event 6444 ADDED "$CG_TMP/svc.json"
 apictl event 6444 DELETED "$CG_TMP/one.json"
