@@ -8,33 +8,8 @@
 
 BIN=build/bin
 HERE=$(dirname "$0")
-OFFICE=$(cg_ns office)
-GW=$(cg_ns gw)
-ROUTER=$(cg_ns router)
-EP1=$(cg_ns ep1)
-EP2=$(cg_ns ep2)
-
-cg_link "$OFFICE" eth0 "$GW" ipsec0
-cg_link "$GW" eth0 "$ROUTER" eth0
-cg_link "$ROUTER" ep1 "$EP1" eth0
-cg_link "$ROUTER" ep2 "$EP2" eth0
-ip -n "$OFFICE" addr add 172.16.0.50/24 dev eth0
-ip -n "$OFFICE" route add default via 172.16.0.1
-ip -n "$GW" addr add 172.16.0.1/24 dev ipsec0
-ip -n "$GW" addr add 10.0.16.5/20 dev eth0
-ip -n "$GW" route add default via 10.0.16.1
-ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$ROUTER" addr add 10.0.16.1/20 dev eth0
-ip -n "$ROUTER" route add 10.0.0.13/32 dev ep1
-ip -n "$ROUTER" route add 10.0.0.14/32 dev ep2
-ip netns exec "$ROUTER" sysctl -qw net.ipv4.ip_forward=1
-for pair in "$EP1 10.0.0.13" "$EP2 10.0.0.14"; do
-	set -- $pair
-	ip -n "$1" addr add "$2/32" dev eth0
-	ip -n "$1" route add 10.0.16.1/32 dev eth0
-	ip -n "$1" route add default via 10.0.16.1 dev eth0
-	cg_bg "$1" python3 "$HERE/echo_server.py" "$2" 8080
-done
+. tests/nat/topology.sh
+proxy_topology 10.0.0.13 10.0.0.14
 
 printf 'not-a-secret' > "$CG_TMP/psk"
 chmod 600 "$CG_TMP/psk"
