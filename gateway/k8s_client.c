@@ -1,7 +1,6 @@
 /*
- * curl multi on the daemon's loop: curl tells us which sockets to watch
- * (CURLMOPT_SOCKETFUNCTION) and when to wake it (CURLMOPT_TIMERFUNCTION);
- * the loop calls back into curl_multi_socket_action().
+ * Kubernetes API requests as curl easy handles on the daemon's loop
+ * (gateway/curl_loop.h), so nothing here ever blocks it.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gateway/curl_loop.h"
 #include "gateway/k8s_client.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
@@ -42,11 +42,11 @@ struct token_file_state {
 
 struct k8s_client {
 	struct loop *loop;
-	CURLM *multi;
+	struct curl_loop *curl;		/* curl multi on the daemon loop */
+	CURLM *multi;			/* curl_loop_multi(curl) */
 	struct k8s_connection connection;
 	char *token;			/* current bearer token, or NULL */
 	struct token_file_state token_state;
-	uint64_t timer;
 	struct k8s_request *requests;
 };
 
@@ -109,78 +109,7 @@ static int copy_connection(struct k8s_connection *to,
 	return 0;
 }
 
-/* ---- loop integration ---- */
-
-static void process_finished(struct k8s_client *client);
-
-static void on_socket_ready(int fd, uint32_t events, void *data)
-{
-	struct k8s_client *client = data;
-	int flags = 0, running;
-
-	if (events & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (events & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (events & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(client->multi, fd, flags, &running);
-	process_finished(client);
-}
-
-static int socket_callback(CURL *easy, curl_socket_t fd, int what,
-			   void *data, void *socket_data)
-{
-	struct k8s_client *client = data;
-	uint32_t events = 0;
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (socket_data)
-			loop_del_fd(client->loop, fd);
-		curl_multi_assign(client->multi, fd, NULL);
-		return 0;
-	}
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		events |= EPOLLIN;
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		events |= EPOLLOUT;
-	if (socket_data)
-		return loop_mod_fd(client->loop, fd, events) ? -1 : 0;
-	if (loop_add_fd(client->loop, fd, events, on_socket_ready, client))
-		return -1;
-	curl_multi_assign(client->multi, fd, client);
-	return 0;
-}
-
-static void on_timer(void *data)
-{
-	struct k8s_client *client = data;
-	int running;
-
-	client->timer = 0;
-	curl_multi_socket_action(client->multi, CURL_SOCKET_TIMEOUT, 0,
-				 &running);
-	process_finished(client);
-}
-
-static int timer_callback(CURLM *multi, long timeout_ms, void *data)
-{
-	struct k8s_client *client = data;
-
-	(void)multi;
-	if (client->timer)
-		loop_cancel_timer(client->loop, client->timer);
-	client->timer = 0;
-	if (timeout_ms >= 0) {
-		client->timer = loop_add_timer(client->loop,
-					       (uint64_t)timeout_ms, on_timer,
-					       client);
-		if (!client->timer)
-			return -1;
-	}
-	return 0;
-}
+static void process_finished(void *data);
 
 /* ---- requests ---- */
 
@@ -213,8 +142,9 @@ void k8s_request_cancel(struct k8s_request *request)
 		free_request(request);
 }
 
-static void process_finished(struct k8s_client *client)
+static void process_finished(void *data)
 {
+	struct k8s_client *client = data;
 	struct k8s_request *request;
 	CURLMsg *message;
 	int left;
@@ -527,18 +457,13 @@ struct k8s_client *k8s_client_create(struct loop *loop,
 		client->connection.server[--length] = '\0';
 	client->loop = loop;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	client->multi = curl_multi_init();
-	if (!client->multi) {
+	client->curl = curl_loop_create(loop, process_finished, client);
+	if (!client->curl) {
 		snprintf(error, error_size, "curl_multi_init failed");
 		k8s_client_destroy(client);
 		return NULL;
 	}
-	curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION,
-			  socket_callback);
-	curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
-	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION,
-			  timer_callback);
-	curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
+	client->multi = curl_loop_multi(client->curl);
 	return client;
 }
 
@@ -548,10 +473,7 @@ void k8s_client_destroy(struct k8s_client *client)
 		return;
 	while (client->requests)
 		free_request(client->requests);
-	if (client->multi)
-		curl_multi_cleanup(client->multi);
-	if (client->timer)
-		loop_cancel_timer(client->loop, client->timer);
+	curl_loop_destroy(client->curl);
 	if (client->token)
 		explicit_bzero(client->token, strlen(client->token));
 	free(client->token);
