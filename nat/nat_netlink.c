@@ -109,26 +109,11 @@ int nat_netlink_generation(struct nat_netlink *nl, uint32_t *generation)
 {
 	char buffer[256] = { 0 };
 	struct nlmsghdr *nlh;
-	ssize_t n;
-	int ret;
 
+	/* The reply and then the ack: the same receive loop as a dump. */
 	nlh = nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETGEN, NFPROTO_UNSPEC,
 				    NLM_F_ACK, nat_netlink_next_seq(nl));
-	if (mnl_socket_sendto(nl->socket, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	/* The reply and then the ack. */
-	for (;;) {
-		n = mnl_socket_recvfrom(nl->socket, nl->receive_buffer,
-					nl->receive_size);
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(nl->receive_buffer, n, nlh->nlmsg_seq,
-				 nl->portid, generation_cb, generation);
-		if (ret < 0)
-			return -errno;
-		if (ret == MNL_CB_STOP)
-			return 0;
-	}
+	return nat_netlink_dump(nl, nlh, generation_cb, generation);
 }
 
 void nat_batch_init(struct nat_batch *batch, struct nat_netlink *nl)
