@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,54 +14,49 @@
 #include "gateway/config.h"
 #include "gateway/config_fields.h"
 
+/*
+ * Report every entry of list (named list_name, the first limit entries)
+ * that cidr, found at path, overlaps.
+ */
+static void check_against(struct reader *r, const char *path,
+			  const struct cg_cidr *cidr,
+			  const struct cg_cidr_list *list,
+			  const char *list_name, size_t limit)
+{
+	char a[CG_CIDR_STRLEN], b[CG_CIDR_STRLEN];
+	size_t j;
+
+	for (j = 0; j < limit && j < list->count; j++)
+		if (cg_cidr_overlaps(cidr, &list->items[j]))
+			reader_error(r, path, "%s overlaps %s[%zu] %s",
+				     cg_cidr_format(cidr, a), list_name, j,
+				     cg_cidr_format(&list->items[j], b));
+}
+
 /* Office subnets must not overlap any cluster range, nor each other. */
 static void check_overlaps(struct reader *r, const struct cg_config *config)
 {
 	const struct cg_cidr_list *office = &config->office.subnets;
+	const struct cg_cluster *cluster = &config->cluster;
 	char path[CG_PATH_MAX], a[CG_CIDR_STRLEN], b[CG_CIDR_STRLEN];
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < office->count; i++) {
 		const struct cg_cidr *subnet = &office->items[i];
 
 		path_index(path, "office.subnets", i);
-		if (cg_cidr_overlaps(subnet, &config->cluster.service_cidr))
+		if (cg_cidr_overlaps(subnet, &cluster->service_cidr))
 			reader_error(r, path, "%s overlaps cluster.service_cidr "
 				     "%s", cg_cidr_format(subnet, a),
-				     cg_cidr_format(&config->cluster.service_cidr,
-						    b));
-		for (j = 0; j < config->cluster.pod_cidrs.count; j++)
-			if (cg_cidr_overlaps(subnet,
-					     &config->cluster.pod_cidrs.items[j]))
-				reader_error(r, path, "%s overlaps "
-					     "cluster.pod_cidrs[%zu] %s",
-					     cg_cidr_format(subnet, a), j,
-					     cg_cidr_format(&config->cluster
-							    .pod_cidrs.items[j], b));
-		for (j = 0; j < config->cluster.node_cidrs.count; j++)
-			if (cg_cidr_overlaps(subnet,
-					     &config->cluster.node_cidrs.items[j]))
-				reader_error(r, path, "%s overlaps "
-					     "cluster.node_cidrs[%zu] %s",
-					     cg_cidr_format(subnet, a), j,
-					     cg_cidr_format(&config->cluster
-							    .node_cidrs.items[j], b));
-		for (j = 0; j < i; j++)
-			if (cg_cidr_overlaps(subnet, &office->items[j]))
-				reader_error(r, path, "%s overlaps "
-					     "office.subnets[%zu] %s",
-					     cg_cidr_format(subnet, a), j,
-					     cg_cidr_format(&office->items[j], b));
+				     cg_cidr_format(&cluster->service_cidr, b));
+		check_against(r, path, subnet, &cluster->pod_cidrs,
+			      "cluster.pod_cidrs", SIZE_MAX);
+		check_against(r, path, subnet, &cluster->node_cidrs,
+			      "cluster.node_cidrs", SIZE_MAX);
+		check_against(r, path, subnet, office, "office.subnets", i);
 	}
-	for (j = 0; j < config->cluster.pod_cidrs.count; j++)
-		if (cg_cidr_overlaps(&config->cluster.service_cidr,
-				     &config->cluster.pod_cidrs.items[j]))
-			reader_error(r, "cluster.service_cidr", "%s overlaps "
-				     "cluster.pod_cidrs[%zu] %s",
-				     cg_cidr_format(&config->cluster.service_cidr,
-						    a), j,
-				     cg_cidr_format(&config->cluster.pod_cidrs
-						    .items[j], b));
+	check_against(r, "cluster.service_cidr", &cluster->service_cidr,
+		      &cluster->pod_cidrs, "cluster.pod_cidrs", SIZE_MAX);
 }
 
 static bool in_office(const struct cg_config *config,

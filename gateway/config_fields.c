@@ -165,7 +165,7 @@ bool read_string(struct reader *reader, const char *parent, json_t *object,
 }
 
 static bool parse_address_value(struct reader *reader, const char *path,
-				json_t *value, struct in_addr *out)
+				json_t *value, void *out)
 {
 	if (!expect_type(reader, path, value, JSON_STRING,
 			 "an IPv4 address string"))
@@ -178,21 +178,10 @@ static bool parse_address_value(struct reader *reader, const char *path,
 	return true;
 }
 
-bool read_address(struct reader *reader, const char *parent, json_t *object,
-		  const char *key, bool required, struct in_addr *out)
-{
-	char path[CG_PATH_MAX];
-	json_t *value = member(reader, parent, object, key, required);
-
-	if (!value)
-		return !required;
-	return parse_address_value(reader, path_key(path, parent, key), value,
-				   out);
-}
-
 static bool parse_cidr_value(struct reader *reader, const char *path,
-			     json_t *value, struct cg_cidr *out)
+			     json_t *value, void *result)
 {
+	struct cg_cidr *out = result;
 	const char *text;
 	int err;
 
@@ -219,16 +208,34 @@ static bool parse_cidr_value(struct reader *reader, const char *path,
 	return true;
 }
 
-bool read_cidr(struct reader *reader, const char *parent, json_t *object,
-	       const char *key, bool required, struct cg_cidr *out)
+typedef bool (*value_parser)(struct reader *reader, const char *path,
+			    json_t *value, void *out);
+
+/* object[key] through parse, with the missing/required handling. */
+static bool read_parsed(struct reader *reader, const char *parent,
+			json_t *object, const char *key, bool required,
+			value_parser parse, void *out)
 {
 	char path[CG_PATH_MAX];
 	json_t *value = member(reader, parent, object, key, required);
 
 	if (!value)
 		return !required;
-	return parse_cidr_value(reader, path_key(path, parent, key), value,
-				out);
+	return parse(reader, path_key(path, parent, key), value, out);
+}
+
+bool read_address(struct reader *reader, const char *parent, json_t *object,
+		  const char *key, bool required, struct in_addr *out)
+{
+	return read_parsed(reader, parent, object, key, required,
+			   parse_address_value, out);
+}
+
+bool read_cidr(struct reader *reader, const char *parent, json_t *object,
+	       const char *key, bool required, struct cg_cidr *out)
+{
+	return read_parsed(reader, parent, object, key, required,
+			   parse_cidr_value, out);
 }
 
 bool read_cidr_list(struct reader *reader, const char *parent,
