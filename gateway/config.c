@@ -138,7 +138,6 @@ void config_free(struct cg_config *config)
 	free(config->auth.cert_file);
 	free(config->auth.key_file);
 	free(config->auth.ca_file);
-	free(config->auth.office_cert_id);
 	free_string_list(&config->ike.ike_proposals);
 	free_string_list(&config->ike.esp_proposals);
 	free(config->cluster.pod_cidrs.items);

@@ -69,7 +69,6 @@ struct cg_auth {
 	char *cert_file;		/* auth.cert_file (CERT) */
 	char *key_file;			/* auth.key_file (CERT) */
 	char *ca_file;			/* auth.ca_file (CERT) */
-	char *office_cert_id;		/* unused for now, reserved */
 };
 
 struct cg_ike {
@@ -215,9 +214,9 @@ struct cg_errors {
 /*
  * Parse and validate the file at path. On success returns a new config and
  * leaves errors empty. On failure returns NULL and fills errors with every
- * problem found (caller frees with config_errors_clear()).
- * check_file_modes: refuse PSK/key files that group or other can read, and
- * check that referenced files exist.
+ * problem found. Either way the caller frees errors with
+ * config_errors_clear(). Files the config names must exist, and PSK/key
+ * files must not be readable by group or other.
  */
 struct cg_config *config_load(const char *path, struct cg_errors *errors);
 
